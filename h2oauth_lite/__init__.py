@@ -1,0 +1,95 @@
+"""h2oauth-lite: sync OAuth 2.0 / OpenID Connect access tokens on requests.
+
+The public names resolve lazily (PEP 562), so ``import h2oauth_lite`` loads
+neither ``requests`` nor ``jwt``; they load when a token is first requested.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "AccessToken": "token",
+    "Token": "token",
+    "parse_token_response": "token",
+    "AuthError": "errors",
+    "ConfigError": "errors",
+    "TokenEndpointError": "errors",
+    "InvalidTokenResponseError": "errors",
+    "TransportError": "errors",
+    "AccessDeniedError": "errors",
+    "DeviceCodeExpiredError": "errors",
+    "FlowTimeoutError": "errors",
+    "NotInteractiveError": "errors",
+    "ClientSecretBasic": "client_auth",
+    "ClientSecretPost": "client_auth",
+    "NoClientAuth": "client_auth",
+    "ClientCredentialsTokenProvider": "client_credentials",
+    "RefreshTokenProvider": "refresh",
+    "AuthCache": "cache",
+    "BearerAuth": "bearer_auth",
+    "from_env": "from_environment",
+    "provider_from_env": "from_environment",
+}
+
+__all__ = [
+    "AccessDeniedError",
+    "AccessToken",
+    "AuthCache",
+    "AuthError",
+    "BearerAuth",
+    "ClientCredentialsTokenProvider",
+    "ClientSecretBasic",
+    "ClientSecretPost",
+    "ConfigError",
+    "DeviceCodeExpiredError",
+    "FlowTimeoutError",
+    "InvalidTokenResponseError",
+    "NoClientAuth",
+    "NotInteractiveError",
+    "RefreshTokenProvider",
+    "Token",
+    "TokenEndpointError",
+    "TransportError",
+    "__version__",
+    "from_env",
+    "parse_token_response",
+    "provider_from_env",
+]
+
+if TYPE_CHECKING:
+    from .bearer_auth import BearerAuth
+    from .cache import AuthCache
+    from .client_auth import ClientSecretBasic, ClientSecretPost, NoClientAuth
+    from .client_credentials import ClientCredentialsTokenProvider
+    from .errors import (
+        AccessDeniedError,
+        AuthError,
+        ConfigError,
+        DeviceCodeExpiredError,
+        FlowTimeoutError,
+        InvalidTokenResponseError,
+        NotInteractiveError,
+        TokenEndpointError,
+        TransportError,
+    )
+    from .from_environment import from_env, provider_from_env
+    from .refresh import RefreshTokenProvider
+    from .token import AccessToken, Token, parse_token_response
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'h2oauth_lite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

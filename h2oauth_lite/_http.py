@@ -1,0 +1,300 @@
+"""The wire: the one place that sends token-endpoint requests.
+
+Every grant calls :func:`post_form`; discovery documents come through
+:func:`get_json`. Both share the rules that keep credentials safe: ``https``
+unless the host is loopback (or the caller opted out), a timeout on every
+request, redirects never followed, a bounded response body, and the HTTP
+status judged before the body is parsed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import urlsplit
+
+from ._log import logger
+from .errors import ConfigError, InvalidTokenResponseError, TokenEndpointError, TransportError
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "check_url",
+    "error_from_response",
+    "get_json",
+    "new_session",
+    "post_form",
+    "safe_url",
+]
+
+DEFAULT_TIMEOUT = 10.0
+# A token response is a few kilobytes; a megabyte is a misbehaving server or a proxy.
+MAX_BODY_BYTES = 1024 * 1024
+_SNIPPET_CHARS = 200
+
+
+def new_session() -> requests.Session:
+    """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, *, allow_insecure_http: bool = False, what: str = "token endpoint") -> str:
+    """Refuse URLs that would send credentials in the clear or nowhere sensible."""
+    if not isinstance(url, str) or not url:
+        raise ConfigError(f"the {what} URL is missing")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"the {what} URL must be an absolute http(s) URL, got {safe_url(url)!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"refusing to send credentials to {safe_url(url)} over plain http; use https, "
+            "or pass allow_insecure_http=True if this network is trusted"
+        )
+    return url
+
+
+def safe_url(url: str) -> str:
+    """``url`` without user info, query or fragment: fit for messages and logs."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The body, refused once it passes MAX_BODY_BYTES rather than read whole."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        response.close()
+        raise TokenEndpointError(
+            response.status_code, detail=f"response body of {declared} bytes refused (limit 1 MiB)"
+        )
+    chunks = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            response.close()
+            raise TokenEndpointError(
+                response.status_code, detail="response body larger than 1 MiB refused"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_TAGS = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _snippet(body: bytes) -> str:
+    """A short, printable excerpt of a non-JSON body (an HTML error page, say)."""
+    text = body[: _SNIPPET_CHARS * 8].decode("utf-8", "replace")
+    text = _SPACE.sub(" ", _TAGS.sub(" ", text)).strip()
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text[:_SNIPPET_CHARS] + ("..." if len(text) > _SNIPPET_CHARS else "")
+
+
+def _decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
+
+
+def _string_member(data: Mapping[str, Any], name: str) -> Optional[str]:
+    value = data.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def error_from_response(
+    status_code: int, body: bytes, location: Optional[str] = None
+) -> TokenEndpointError:
+    """The error for a non-2xx answer: pure, so every shape is tested without HTTP.
+
+    RFC 6749 section 5.2 bodies give ``error``/``error_description``/``error_uri``;
+    FastAPI-style servers answer ``{"detail": "..."}``; anything else is quoted
+    as a short sanitised snippet.
+    """
+    if 300 <= status_code < 400:
+        target = f" to {safe_url(location)}" if location else ""
+        return TokenEndpointError(
+            status_code,
+            detail=f"the server redirected{target}; redirects are not followed, so credentials "
+            "are never sent to another address (check the URL)",
+        )
+    data = _decode_json(body)
+    if isinstance(data, Mapping):
+        error = _string_member(data, "error")
+        description = _string_member(data, "error_description")
+        detail = data.get("detail")
+        if error is None and isinstance(detail, str):
+            error = _error_code_in(detail)
+            description = detail
+        return TokenEndpointError(
+            status_code, error, description, _string_member(data, "error_uri")
+        )
+    if not body.strip():
+        return TokenEndpointError(status_code, detail="empty response body")
+    return TokenEndpointError(status_code, detail=f"response: {_snippet(body)}")
+
+
+_KNOWN_ERROR_CODES = (
+    "authorization_pending",
+    "slow_down",
+    "access_denied",
+    "expired_token",
+    "invalid_grant",
+    "invalid_client",
+    "invalid_request",
+    "invalid_scope",
+    "unauthorized_client",
+    "unsupported_grant_type",
+)
+
+
+def _error_code_in(detail: str) -> Optional[str]:
+    """An RFC 6749/8628 error code quoted inside a free-text ``detail``."""
+    lowered = detail.lower()
+    for code in _KNOWN_ERROR_CODES:
+        if code in lowered:
+            return code
+    return None
+
+
+def _transport_error(exc: Exception, url: str, timeout: float) -> TransportError:
+    import requests
+
+    where = safe_url(url)
+    if isinstance(exc, requests.exceptions.Timeout):
+        message = f"no answer from {where} within {timeout:g} s"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        message = f"TLS handshake with {where} failed (certificate not trusted or wrong host?)"
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc).lower()
+        if "refused" in text:
+            reason = "connection refused"
+        elif "reset" in text or "aborted" in text:
+            reason = "connection reset"
+        elif "name or service" in text or "getaddrinfo" in text or "resolve" in text:
+            reason = "host name not found"
+        else:
+            reason = "connection failed"
+        message = f"could not reach {where}: {reason}"
+    else:
+        message = f"request to {where} failed: {type(exc).__name__}"
+    return TransportError(message, url=where)
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    allow_insecure_http: bool,
+    **kwargs: Any,
+) -> tuple[requests.Response, bytes]:
+    import requests
+
+    check_url(url, allow_insecure_http=allow_insecure_http)
+    try:
+        response = session.request(
+            method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+        )
+        body = _read_body(response)
+    except requests.exceptions.RequestException as exc:
+        raise _transport_error(exc, url, timeout) from exc
+    return response, body
+
+
+def post_form(
+    session: requests.Session,
+    url: str,
+    data: Mapping[str, str],
+    *,
+    headers: Optional[Mapping[str, str]] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+) -> Any:
+    """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
+
+    Raises TokenEndpointError for every non-2xx answer (status first, body
+    second), InvalidTokenResponseError for a 2xx answer that is not JSON, and
+    TransportError when no answer came.
+    """
+    response, body = _send(
+        session,
+        "POST",
+        url,
+        data=dict(data),
+        headers=dict(headers or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    logger.debug("POST %s -> %s", safe_url(url), response.status_code)
+    if not 200 <= response.status_code < 300:
+        raise error_from_response(response.status_code, body, response.headers.get("Location"))
+    decoded = _decode_json(body)
+    if decoded is _NOT_JSON:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise InvalidTokenResponseError(
+            response.status_code, detail=f"the answer is not JSON ({kind}): {_snippet(body)}"
+        )
+    return decoded
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+    params: Optional[Mapping[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
+) -> Any:
+    """GET a JSON document (discovery metadata) under the same rules as post_form."""
+    response, body = _send(
+        session,
+        "GET",
+        url,
+        params=dict(params or {}),
+        headers=dict(headers or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    logger.debug("GET %s -> %s", safe_url(url), response.status_code)
+    if not 200 <= response.status_code < 300:
+        raise error_from_response(response.status_code, body, response.headers.get("Location"))
+    decoded = _decode_json(body)
+    if decoded is _NOT_JSON:
+        raise InvalidTokenResponseError(
+            response.status_code, detail=f"{safe_url(url)} did not answer JSON: {_snippet(body)}"
+        )
+    return decoded

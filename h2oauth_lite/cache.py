@@ -1,0 +1,248 @@
+"""AuthCache: one token shared by every thread, refreshed once, ahead of time.
+
+The life of a cached token, on the monotonic clock::
+
+    fetched ........ refresh_at ........ stale_at ........ expires_at
+      fresh: answer    window: answer     stale: callers     expired:
+      from memory      and refresh in     wait for the one   never
+      (no lock)        the background     refresh            served
+
+``stale_at`` is ``expiry_threshold`` before the expiry (at most half the
+token's life, so short tokens stay usable). The window starts
+``refresh_ahead`` before the expiry: by default the last 10% of the lifetime,
+at least the threshold, at most five minutes.
+
+Whatever the number of callers, at most one request is in flight: the first
+caller that needs a token starts it ("single flight"), the others wait for
+its answer, success or error. A refresh that fails while the cached token is
+still valid leaves that token in place and is retried after a backoff.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from ._log import logger
+from .durations import Duration, to_seconds
+from .provider import SupportsGetToken
+from .token import AccessToken, Token
+
+__all__ = ["AuthCache"]
+
+_MAX_AUTO_WINDOW = 300.0
+_AUTO_WINDOW_SHARE = 0.1
+_FIRST_BACKOFF = 1.0
+_MAX_BACKOFF = 60.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A cached token and its deadlines on the monotonic clock; replaced, never changed."""
+
+    token: Token
+    refresh_at: float
+    stale_at: float
+    expires_at: float
+
+
+class _Flight:
+    """One token request in progress, and its outcome for everyone who waited."""
+
+    __slots__ = ("done", "error", "token")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.token: Optional[Token] = None
+        self.error: Optional[BaseException] = None
+
+
+class AuthCache:
+    """Caches the tokens of any provider; safe to share between threads.
+
+    ``get_token()`` returns the cached token while it is fresh, without
+    taking a lock. ``expiry_threshold`` (default 5 s) is how long before the
+    expiry callers stop using a token and wait for a new one;
+    ``refresh_ahead`` (default: automatic, see the module notes; ``0``
+    turns it off) is how long before the expiry one background thread starts
+    fetching the next token while callers keep the current one.
+    """
+
+    def __init__(
+        self,
+        provider: SupportsGetToken,
+        *,
+        expiry_threshold: Duration = 5.0,
+        refresh_ahead: Optional[Duration] = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not callable(getattr(provider, "get_token", None)):
+            raise TypeError("AuthCache needs a provider with a get_token() method")
+        self.provider = provider
+        self._threshold = to_seconds(expiry_threshold, "expiry_threshold")
+        self._refresh_ahead = (
+            None if refresh_ahead is None else to_seconds(refresh_ahead, "refresh_ahead")
+        )
+        self._clock = clock
+        self._monotonic = monotonic
+        self._init_runtime_state()
+
+    def _init_runtime_state(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: Optional[_Entry] = None
+        self._flight: Optional[_Flight] = None
+        self._backoff_until = 0.0
+        self._backoff = 0.0
+
+    # -- the provider protocol -------------------------------------------------
+
+    def get_token(self) -> Token:
+        """A valid token: from memory when fresh, else from the one refresh in flight."""
+        entry = self._entry
+        if entry is not None and self._monotonic() < entry.refresh_at:
+            return entry.token
+        return self._get_token_slow()
+
+    def token(self) -> AccessToken:
+        """The access token as a ``str`` with ``.exp`` and ``.scope`` (h2o-authn style)."""
+        return self.get_token().as_access_token()
+
+    def __call__(self) -> str:
+        """The bare access token."""
+        return self.get_token().access_token
+
+    def invalidate(self) -> None:
+        """Forget the cached token: the next call asks the provider."""
+        with self._lock:
+            self._entry = None
+            self._backoff_until = 0.0
+
+    @property
+    def cached(self) -> Optional[Token]:
+        """The cached token, whatever its state, or None."""
+        entry = self._entry
+        return None if entry is None else entry.token
+
+    # -- refreshing -------------------------------------------------------------
+
+    def _get_token_slow(self) -> Token:
+        now = self._monotonic()
+        entry = self._entry
+        if entry is not None and now < entry.expires_at:
+            if now < entry.stale_at:
+                if now >= self._backoff_until:
+                    self._start_background_refresh()
+                return entry.token
+            if now < self._backoff_until:
+                return entry.token  # grace: the provider failed a moment ago
+        flight, leader = self._join_flight()
+        if leader:
+            self._run(flight)
+        else:
+            flight.done.wait()
+        if flight.token is not None:
+            return flight.token
+        assert flight.error is not None
+        entry = self._entry
+        if entry is not None and self._monotonic() < entry.expires_at:
+            return entry.token  # grace: still valid, and _run logged the failure
+        raise flight.error
+
+    def _join_flight(self) -> tuple[_Flight, bool]:
+        with self._lock:
+            if self._flight is not None:
+                return self._flight, False
+            self._flight = _Flight()
+            return self._flight, True
+
+    def _start_background_refresh(self) -> None:
+        if self._flight is not None:  # cheap check first: the common case in the window
+            return
+        flight, leader = self._join_flight()
+        if leader:
+            thread = threading.Thread(
+                target=self._run, args=(flight,), name="h2oauth-lite-refresh", daemon=True
+            )
+            thread.start()
+
+    def _run(self, flight: _Flight) -> None:
+        """Fetch a token for ``flight`` and publish the outcome; never raises."""
+        try:
+            token = self._fetch()
+        except BaseException as exc:
+            self._record_failure(exc)
+            flight.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            with self._lock:
+                self._entry = self._entry_for(token)
+                self._backoff = 0.0
+                self._backoff_until = 0.0
+            flight.token = token
+        finally:
+            with self._lock:
+                self._flight = None
+            flight.done.set()
+
+    def _fetch(self) -> Token:
+        """Where a new token comes from; one call per flight."""
+        return self.provider.get_token()
+
+    def _record_failure(self, exc: BaseException) -> None:
+        with self._lock:
+            entry = self._entry
+            if entry is None or self._monotonic() >= entry.expires_at:
+                return  # callers get the error itself; nothing to protect
+            first = self._backoff == 0.0
+            self._backoff = min(_MAX_BACKOFF, self._backoff * 2 or _FIRST_BACKOFF)
+            self._backoff_until = self._monotonic() + self._backoff
+        log = logger.warning if first else logger.debug
+        log(
+            "token refresh failed (%s); serving the cached token, still valid, retrying in %.0f s",
+            _describe(exc),
+            self._backoff,
+        )
+
+    def _entry_for(self, token: Token) -> _Entry:
+        now = self._monotonic()
+        if token.expires_at is None:
+            never = float("inf")
+            return _Entry(token, never, never, never)
+        lifetime = max(0.0, token.expires_at - self._clock())
+        expires_at = now + lifetime
+        margin = min(self._threshold, lifetime / 2)
+        if self._refresh_ahead is None:
+            window = min(max(lifetime * _AUTO_WINDOW_SHARE, margin), _MAX_AUTO_WINDOW)
+        else:
+            window = max(min(self._refresh_ahead, lifetime), margin)
+        return _Entry(token, expires_at - window, expires_at - margin, expires_at)
+
+    # -- pickling and forking ---------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("_lock", "_entry", "_flight", "_backoff_until", "_backoff")
+        }
+        # Monotonic deadlines mean nothing in another process; the token's epoch expiry does.
+        state["_cached_token"] = self.cached
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        token = state.pop("_cached_token", None)
+        self.__dict__.update(state)
+        self._init_runtime_state()
+        if token is not None:
+            self._entry = self._entry_for(token)
+
+    def __repr__(self) -> str:
+        return f"AuthCache({self.provider!r})"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,123 @@
+"""Every exception this library raises on purpose.
+
+All of them derive from :class:`AuthError`, carry only non-secret data and
+survive a pickle round trip with their attributes, because Airflow and
+``multiprocessing`` ship exceptions between processes.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, Optional
+
+__all__ = [
+    "AccessDeniedError",
+    "AuthError",
+    "ConfigError",
+    "DeviceCodeExpiredError",
+    "FlowTimeoutError",
+    "InvalidTokenResponseError",
+    "NotInteractiveError",
+    "TokenEndpointError",
+    "TransportError",
+]
+
+
+class AuthError(Exception):
+    """Base class of every error raised by h2oauth-lite."""
+
+
+class ConfigError(AuthError, RuntimeError):
+    """The configuration is missing or wrong (environment, arguments, key files)."""
+
+
+class TransportError(AuthError):
+    """The request never got an HTTP answer: refused, reset, timed out, TLS failure.
+
+    The original ``requests`` exception is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, url: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.args, {"url": self.url}))
+
+
+def _status_text(status_code: int) -> str:
+    try:
+        return f"{status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return str(status_code)
+
+
+class TokenEndpointError(AuthError):
+    """The token endpoint answered, but not with a token.
+
+    ``error``, ``error_description`` and ``error_uri`` are the RFC 6749
+    section 5.2 members of the answer, when it had them.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        error: Optional[str] = None,
+        error_description: Optional[str] = None,
+        error_uri: Optional[str] = None,
+        *,
+        detail: Optional[str] = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error = error
+        self.error_description = error_description
+        self.error_uri = error_uri
+        self.detail = detail
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        message = f"Authentication request failed (status: {_status_text(self.status_code)})"
+        parts = []
+        if self.error:
+            parts.append(f"error: {self.error}")
+        if self.error_description:
+            parts.append(f"description: {self.error_description}")
+        if self.error_uri:
+            parts.append(f"see: {self.error_uri}")
+        if self.detail:
+            parts.append(self.detail)
+        return message + (": " + "; ".join(parts) if parts else "")
+
+    def __reduce__(self) -> Any:
+        return (
+            _rebuild,
+            (
+                type(self),
+                (self.status_code, self.error, self.error_description, self.error_uri),
+                {"detail": self.detail},
+            ),
+        )
+
+
+class InvalidTokenResponseError(TokenEndpointError):
+    """A 2xx answer that is not a valid RFC 6749 section 5.1 token response."""
+
+
+class AccessDeniedError(TokenEndpointError):
+    """The user (or the server's policy) refused the interactive login."""
+
+
+class DeviceCodeExpiredError(TokenEndpointError):
+    """The device code ran out before the user finished the login."""
+
+
+class FlowTimeoutError(AuthError):
+    """An interactive login did not finish within the caller's timeout."""
+
+
+class NotInteractiveError(AuthError):
+    """A login is needed but nobody is there to answer it."""
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    return cls(*args, **kwargs)

@@ -1,0 +1,179 @@
+"""What every token provider shares: endpoint, client authentication, one grant request.
+
+A provider asks the token endpoint every time :meth:`get_token` is called;
+caching is :class:`~h2oauth_lite.cache.AuthCache`'s job, so each layer stays
+small and a provider can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union, runtime_checkable
+
+from ._http import DEFAULT_TIMEOUT, check_url, new_session, post_form
+from ._log import logger
+from .client_auth import ClientAuth, client_auth_for
+from .durations import Duration, to_seconds
+from .errors import ConfigError
+from .metadata import IssuerMetadata
+from .token import DEFAULT_EXPIRES_IN_FALLBACK, AccessToken, Token, parse_token_response
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["BaseTokenProvider", "SupportsGetToken", "TokenCallback"]
+
+TokenCallback = Callable[[Token], None]
+
+
+@runtime_checkable
+class SupportsGetToken(Protocol):
+    """Anything that hands out tokens: every provider, and AuthCache."""
+
+    def get_token(self) -> Token: ...
+
+
+class BaseTokenProvider:
+    """Token endpoint, client authentication and transport settings of one client.
+
+    Exactly one of ``auth_url`` (the token endpoint) and ``issuer_url`` (read
+    ``token_endpoint`` from the issuer's discovery document, once) is given.
+    """
+
+    grant_type: str = ""
+
+    def __init__(
+        self,
+        auth_url: Optional[str] = None,
+        *,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        issuer_url: Optional[str] = None,
+        client_auth: Union[ClientAuth, str, None] = None,
+        scope: Optional[str] = None,
+        extra_params: Optional[Mapping[str, str]] = None,
+        session: Optional[requests.Session] = None,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        allow_insecure_http: bool = False,
+        expires_in_fallback: Duration = DEFAULT_EXPIRES_IN_FALLBACK,
+        on_token: Optional[TokenCallback] = None,
+        clock: Callable[[], float] = time.time,
+        default_client_auth: str = "client_secret_basic",
+    ) -> None:
+        if (auth_url is None) == (issuer_url is None):
+            raise ConfigError("give exactly one of auth_url (the token endpoint) and issuer_url")
+        self._timeout = to_seconds(timeout, "timeout")
+        if self._timeout == 0:
+            raise ValueError("timeout must be positive")
+        self._allow_insecure_http = allow_insecure_http
+        self._auth_url = (
+            None
+            if auth_url is None
+            else check_url(auth_url, allow_insecure_http=allow_insecure_http)
+        )
+        self._metadata = (
+            None
+            if issuer_url is None
+            else IssuerMetadata(
+                issuer_url, timeout=self._timeout, allow_insecure_http=allow_insecure_http
+            )
+        )
+        self.client_auth = client_auth_for(
+            client_id, client_secret, client_auth, default=default_client_auth
+        )
+        self.scope = scope
+        self._extra_params = dict(extra_params or {})
+        self._session = session
+        self._owns_session = session is None
+        self._expires_in_fallback = to_seconds(expires_in_fallback, "expires_in_fallback")
+        self._on_token = on_token
+        self._clock = clock
+        self._session_lock = threading.Lock()
+
+    @property
+    def client_id(self) -> str:
+        return self.client_auth.client_id
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, created on first use so that importing stays cheap."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                if self._session is None:
+                    self._session = new_session()
+                session = self._session
+        return session
+
+    @property
+    def token_endpoint(self) -> str:
+        if self._auth_url is not None:
+            return self._auth_url
+        assert self._metadata is not None
+        return self._metadata.endpoint(self.session, "token_endpoint")
+
+    def _grant(self, form: Mapping[str, str]) -> Token:
+        """Send one token request with this client's authentication; the parsed Token."""
+        url = self.token_endpoint
+        data = dict(self._extra_params)
+        data.update(form)
+        headers: dict[str, str] = {}
+        self.client_auth.apply(url, headers, data)
+        sent_at = self._clock()  # the lifetime counts from before the request: never too long
+        answer = post_form(
+            self.session,
+            url,
+            data,
+            headers=headers,
+            timeout=self._timeout,
+            allow_insecure_http=self._allow_insecure_http,
+        )
+        token = parse_token_response(answer, sent_at, expires_in_fallback=self._expires_in_fallback)
+        logger.debug("%s grant for client %s succeeded", form.get("grant_type"), self.client_id)
+        return token
+
+    def _obtain(self) -> Token:
+        """One grant request, the subclass's own."""
+        raise NotImplementedError
+
+    def get_token(self) -> Token:
+        """Ask the token endpoint for a new token (``on_token`` sees it first)."""
+        token = self._obtain()
+        if self._on_token is not None:
+            self._on_token(token)
+        return token
+
+    def token(self) -> AccessToken:
+        """The access token as a ``str`` with ``.exp`` and ``.scope`` (h2o-authn style)."""
+        return self.get_token().as_access_token()
+
+    def __call__(self) -> str:
+        """The bare access token."""
+        return self.get_token().access_token
+
+    def close(self) -> None:
+        """Close the HTTP session if this provider created it."""
+        if self._owns_session and self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __repr__(self) -> str:
+        where = self._auth_url or (self._metadata.issuer_url if self._metadata else None)
+        return f"{type(self).__name__}(endpoint={where!r}, client_auth={self.client_auth!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_session_lock"]
+        if self._owns_session:
+            state["_session"] = None  # sockets do not travel; a new session opens on first use
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._session_lock = threading.Lock()

@@ -1,0 +1,76 @@
+"""The refresh-token grant (RFC 6749 section 6), keeping the newest refresh token.
+
+Servers that rotate refresh tokens invalidate the old one when they hand
+out a new one, so two requests with the same refresh token mean one
+``invalid_grant``. This provider therefore sends one refresh at a time and
+always the newest refresh token it has seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any, Optional
+
+from .errors import ConfigError
+from .provider import BaseTokenProvider
+from .token import Token
+
+__all__ = ["RefreshTokenProvider"]
+
+
+class RefreshTokenProvider(BaseTokenProvider):
+    """Exchanges a refresh token for an access token; every call is one token request.
+
+    ``on_token(token)`` runs after every success (the token holds the newest
+    refresh token), so a caller can persist a rotated refresh token.
+    """
+
+    grant_type = "refresh_token"
+
+    def __init__(
+        self,
+        auth_url: Optional[str] = None,
+        client_id: str = "",
+        refresh_token: str = "",
+        client_secret: Optional[str] = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(auth_url, client_id=client_id, client_secret=client_secret, **options)
+        self._current_refresh_token = _check_refresh_token(refresh_token)
+        self._refresh_lock = threading.Lock()
+
+    def get_token(self) -> Token:
+        with self._refresh_lock:
+            return super().get_token()
+
+    def _obtain(self) -> Token:
+        form = {"grant_type": self.grant_type, "refresh_token": self._current_refresh_token}
+        if self.scope:
+            form["scope"] = self.scope
+        token = self._grant(form)
+        if token.refresh_token:
+            self._current_refresh_token = token.refresh_token
+            return token
+        # The server kept the refresh token; the Token says so, for whoever persists it.
+        return dataclasses.replace(token, refresh_token=self._current_refresh_token)
+
+    def use_refresh_token(self, refresh_token: str) -> None:
+        """Continue from a refresh token obtained elsewhere (another process, a store)."""
+        with self._refresh_lock:
+            self._current_refresh_token = _check_refresh_token(refresh_token)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        del state["_refresh_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._refresh_lock = threading.Lock()
+
+
+def _check_refresh_token(refresh_token: str) -> str:
+    if not isinstance(refresh_token, str) or not refresh_token.strip():
+        raise ConfigError("a refresh token is required for the refresh_token grant")
+    return refresh_token.strip()
