@@ -1,0 +1,185 @@
+// The OpenID provider the interop tests talk to. Everything it knows about
+// clients and resources comes from clients.json, which the Python fixture
+// reads too, so both sides always agree on ids, secrets and resources.
+import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider, { errors } from 'oidc-provider';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const config = JSON.parse(readFileSync(join(here, 'clients.json'), 'utf8'));
+
+const port = Number.parseInt(process.env.OIDC_PORT ?? '', 10);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+  process.stderr.write('OIDC_PORT must be a TCP port number\n');
+  process.exit(2);
+}
+const accessTokenTTL = Number.parseInt(process.env.OIDC_ACCESS_TOKEN_TTL ?? '300', 10);
+const issuer = `http://127.0.0.1:${port}`;
+
+function publicJwk(jwk) {
+  const { d, p, q, dp, dq, qi, ...pub } = jwk;
+  return pub;
+}
+
+const clients = Object.values(config.clients).map((entry) => {
+  const { private_jwk_file: keyFile, ...metadata } = entry;
+  if (keyFile) {
+    const jwk = JSON.parse(readFileSync(join(here, keyFile), 'utf8'));
+    metadata.jwks = { keys: [publicJwk(jwk)] };
+  }
+  return metadata;
+});
+
+// A fresh signing key per run: tests must fetch the JWKS rather than pin a key.
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `op-${Date.now()}`, alg: 'RS256', use: 'sig' };
+
+const resources = config.resources;
+const defaultResource = config.default_resource;
+
+const configuration = {
+  clients,
+  jwks: { keys: [signingKey] },
+  scopes: config.scopes,
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  async findAccount(ctx, sub) {
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub, name: sub, preferred_username: sub, email: `${sub}@example.test`, email_verified: true,
+        };
+      },
+    };
+  },
+  // Signed cookies silence the dev warning and make tampering fail loudly.
+  cookies: { keys: ['h2oauth-lite-test-cookie-key-0123456789abcdef'] },
+  pkce: { required: (ctx, client) => client.clientAuthMethod === 'none' },
+  rotateRefreshToken: true,
+  async issueRefreshToken(ctx, client, code) {
+    return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
+  },
+  ttl: {
+    AccessToken: accessTokenTTL,
+    ClientCredentials: accessTokenTTL,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    IdToken: 3600,
+    Interaction: 3600,
+    Session: 86400,
+    Grant: 30 * 86400,
+    RefreshToken: 30 * 86400,
+  },
+  features: {
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    deviceFlow: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      async defaultResource(ctx, client, oneOf) {
+        return oneOf ?? defaultResource;
+      },
+      // Without this a refresh would fall back to an opaque userinfo token.
+      async useGrantedResource() {
+        return true;
+      },
+      async getResourceServerInfo(ctx, resourceIndicator) {
+        const server = resources[resourceIndicator];
+        if (!server) {
+          throw new errors.InvalidTarget();
+        }
+        return {
+          scope: server.scope,
+          audience: resourceIndicator,
+          accessTokenTTL,
+          accessTokenFormat: server.accessTokenFormat,
+          ...(server.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+        };
+      },
+    },
+  },
+};
+
+const provider = new Provider(issuer, configuration);
+
+// oidc-provider accepts client_secret_basic and client_secret_post
+// interchangeably. Real providers often do not, and the tests must catch a
+// client that sends its secret the wrong way, so the registered method is
+// enforced here before the provider sees the request.
+const secretMethods = new Map(
+  clients
+    .filter((c) => ['client_secret_basic', 'client_secret_post'].includes(c.token_endpoint_auth_method))
+    .map((c) => [c.client_id, c.token_endpoint_auth_method]),
+);
+const authenticatedPaths = new Set(['/token', '/token/introspection', '/token/revocation', '/device/auth']);
+
+async function readAll(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+provider.use(async (ctx, next) => {
+  if (ctx.method !== 'POST' || !authenticatedPaths.has(ctx.path)
+    || !ctx.is('application/x-www-form-urlencoded')) {
+    return next();
+  }
+  const raw = await readAll(ctx.req);
+  ctx.request.body = raw;
+  const form = new URLSearchParams(raw.toString('utf8'));
+  const header = ctx.get('authorization');
+  let used;
+  let clientId;
+  if (/^basic /i.test(header)) {
+    used = 'client_secret_basic';
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    clientId = decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+  } else if (form.has('client_secret')) {
+    used = 'client_secret_post';
+    clientId = form.get('client_id');
+  }
+  const registered = clientId === undefined ? undefined : secretMethods.get(clientId);
+  if (used && registered && used !== registered) {
+    ctx.status = 401;
+    if (used === 'client_secret_basic') {
+      ctx.set('WWW-Authenticate', 'Basic realm="' + issuer + '"');
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      error: 'invalid_client',
+      error_description: 'client authentication failed',
+    };
+    return undefined;
+  }
+  return next();
+});
+
+const server = provider.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`READY ${port}\n`);
+});
+server.on('error', (err) => {
+  process.stderr.write(`listen failed: ${err.message}\n`);
+  process.exit(1);
+});
+
+function shutdown() {
+  server.close();
+  server.closeAllConnections?.();
+  process.exit(0);
+}
+
+// The parent holds our stdin; when it goes away (even by SIGKILL) we follow.
+process.stdin.on('end', shutdown);
+process.stdin.on('close', shutdown);
+process.stdin.resume();
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
