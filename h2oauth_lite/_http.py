@@ -13,14 +13,17 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 from urllib.parse import urlsplit
 
 from ._log import logger
 from .errors import ConfigError, InvalidTokenResponseError, TokenEndpointError, TransportError
 
 if TYPE_CHECKING:
+    import ssl
+
     import requests
+    import requests.adapters
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -39,13 +42,38 @@ MAX_BODY_BYTES = 1024 * 1024
 _SNIPPET_CHARS = 200
 
 
-def new_session() -> requests.Session:
-    """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``)."""
+def new_session(
+    *, ssl_context: Optional[ssl.SSLContext] = None, verify: Union[bool, str, None] = None
+) -> requests.Session:
+    """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``).
+
+    ``ssl_context`` replaces the TLS settings of every https connection;
+    ``verify`` is requests' own (False, or a CA bundle path).
+    """
     import requests
 
     session = requests.Session()
     session.headers["Accept"] = "application/json"
+    if ssl_context is not None:
+        session.mount("https://", _ssl_context_adapter(ssl_context))
+    if verify is not None:
+        session.verify = verify
     return session
+
+
+def _ssl_context_adapter(context: ssl.SSLContext) -> requests.adapters.HTTPAdapter:
+    from requests.adapters import HTTPAdapter
+
+    class SSLContextAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["ssl_context"] = context
+            super().init_poolmanager(*args, **kwargs)
+
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs["ssl_context"] = context
+            return super().proxy_manager_for(*args, **kwargs)
+
+    return SSLContextAdapter()
 
 
 def _is_loopback(host: str) -> bool:

@@ -21,6 +21,8 @@ from .metadata import IssuerMetadata
 from .token import DEFAULT_EXPIRES_IN_FALLBACK, AccessToken, Token, parse_token_response
 
 if TYPE_CHECKING:
+    import ssl
+
     import requests
 
 __all__ = ["BaseTokenProvider", "SupportsGetToken", "TokenCallback"]
@@ -57,6 +59,8 @@ class BaseTokenProvider:
         session: Optional[requests.Session] = None,
         timeout: Duration = DEFAULT_TIMEOUT,
         allow_insecure_http: bool = False,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        verify: Union[bool, str, None] = None,
         expires_in_fallback: Duration = DEFAULT_EXPIRES_IN_FALLBACK,
         on_token: Optional[TokenCallback] = None,
         clock: Callable[[], float] = time.time,
@@ -85,8 +89,12 @@ class BaseTokenProvider:
         )
         self.scope = scope
         self._extra_params = dict(extra_params or {})
+        if session is not None and (ssl_context is not None or verify is not None):
+            raise ConfigError("give ssl_context/verify or a session, not both")
         self._session = session
         self._owns_session = session is None
+        self._ssl_context = ssl_context
+        self._verify = verify
         self._expires_in_fallback = to_seconds(expires_in_fallback, "expires_in_fallback")
         self._on_token = on_token
         self._clock = clock
@@ -107,7 +115,7 @@ class BaseTokenProvider:
         if session is None:
             with self._session_lock:
                 if self._session is None:
-                    self._session = new_session()
+                    self._session = new_session(ssl_context=self._ssl_context, verify=self._verify)
                 session = self._session
         return session
 
