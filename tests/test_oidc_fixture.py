@@ -262,7 +262,6 @@ def test_introspection_of_an_opaque_token(oidc: OIDCServer) -> None:
     assert after.json() == {"active": False}
 
 
-@pytest.mark.slow
 def test_factory_starts_a_short_lived_provider(oidc_factory: Callable[..., OIDCServer]) -> None:
     short = oidc_factory(access_token_ttl=2)
     token = _client_credentials(short, "cc-basic").json()["access_token"]
