@@ -67,11 +67,12 @@ def _ssl_context_adapter(context: ssl.SSLContext) -> requests.adapters.HTTPAdapt
     class SSLContextAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             kwargs["ssl_context"] = context
-            super().init_poolmanager(*args, **kwargs)
+            # older types-requests leave this untyped
+            super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
 
         def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
             kwargs["ssl_context"] = context
-            return super().proxy_manager_for(*args, **kwargs)
+            return super().proxy_manager_for(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
 
     return SSLContextAdapter()
 
