@@ -86,7 +86,8 @@ def main() -> int:
         again = cache.get_token()
         second_us = (time.perf_counter() - started) * 1e6
         print(
-            f"  second call: same token: {again is token}, answered from memory in {second_us:.1f} µs"
+            f"  second call: same token: {again is token}, "
+            f"answered from memory in {second_us:.1f} µs"
         )
 
         print("\n3. a protected API called with BearerAuth")
