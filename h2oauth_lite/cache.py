@@ -10,7 +10,10 @@ The life of a cached token, on the monotonic clock::
 ``stale_at`` is ``expiry_threshold`` before the expiry (at most half the
 token's life, so short tokens stay usable). The window starts
 ``refresh_ahead`` before the expiry: by default the last 10% of the lifetime,
-at least the threshold, at most five minutes.
+at most five minutes, and never less than the threshold (a longer threshold
+wins over the cap). A window no longer than the threshold means no refresh
+ahead: callers wait at ``stale_at``. Short tokens need a threshold well below
+``refresh_ahead`` to get one.
 
 Whatever the number of callers, at most one request is in flight: the first
 caller that needs a token starts it ("single flight"), the others wait for
@@ -68,6 +71,8 @@ class AuthCache:
     ``refresh_ahead`` (default: automatic, see the module notes; ``0``
     turns it off) is how long before the expiry one background thread starts
     fetching the next token while callers keep the current one.
+    ``max_token_age`` (default: none) makes a token due for refresh that long
+    after it was fetched even when it would live longer.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class AuthCache:
         *,
         expiry_threshold: Duration = 5.0,
         refresh_ahead: Optional[Duration] = None,
+        max_token_age: Optional[Duration] = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -86,6 +92,11 @@ class AuthCache:
         self._refresh_ahead = (
             None if refresh_ahead is None else to_seconds(refresh_ahead, "refresh_ahead")
         )
+        self._max_token_age = (
+            None if max_token_age is None else to_seconds(max_token_age, "max_token_age")
+        )
+        if self._max_token_age == 0:
+            raise ValueError("max_token_age must be positive")
         self._clock = clock
         self._monotonic = monotonic
         self._init_runtime_state()
@@ -129,16 +140,22 @@ class AuthCache:
     # -- refreshing -------------------------------------------------------------
 
     def _get_token_slow(self) -> Token:
-        now = self._monotonic()
-        entry = self._entry
-        if entry is not None and now < entry.expires_at:
-            if now < entry.stale_at:
-                if now >= self._backoff_until:
-                    self._start_background_refresh()
-                return entry.token
-            if now < self._backoff_until:
-                return entry.token  # grace: the provider failed a moment ago
-        flight, leader = self._join_flight()
+        while True:
+            now = self._monotonic()
+            entry = self._entry
+            if entry is not None and now < entry.expires_at:
+                if now < entry.refresh_at:
+                    return entry.token  # replaced while this caller looked
+                if now < entry.stale_at:
+                    if now >= self._backoff_until:
+                        self._start_background_refresh(entry)
+                    return entry.token
+                if now < self._backoff_until:
+                    return entry.token  # grace: the provider failed a moment ago
+            joined = self._join_flight(entry)
+            if joined is not None:
+                break
+        flight, leader = joined
         if leader:
             self._run(flight)
         else:
@@ -151,18 +168,27 @@ class AuthCache:
             return entry.token  # grace: still valid, and _run logged the failure
         raise flight.error
 
-    def _join_flight(self) -> tuple[_Flight, bool]:
+    def _join_flight(self, seen: Optional[_Entry]) -> Optional[tuple[_Flight, bool]]:
+        """The flight in progress, or a new one led by the caller (True).
+
+        None when the cached entry is no longer ``seen``: a flight finished
+        between the caller's look and this lock, so its token is the answer,
+        and starting another request would mean two where one was needed.
+        """
         with self._lock:
             if self._flight is not None:
                 return self._flight, False
+            if self._entry is not seen:
+                return None
             self._flight = _Flight()
             return self._flight, True
 
-    def _start_background_refresh(self) -> None:
+    def _start_background_refresh(self, seen: _Entry) -> None:
         if self._flight is not None:  # cheap check first: the common case in the window
             return
-        flight, leader = self._join_flight()
-        if leader:
+        joined = self._join_flight(seen)
+        if joined is not None and joined[1]:
+            flight = joined[0]
             thread = threading.Thread(
                 target=self._run, args=(flight,), name="h2oauth-lite-refresh", daemon=True
             )
@@ -209,17 +235,22 @@ class AuthCache:
 
     def _entry_for(self, token: Token) -> _Entry:
         now = self._monotonic()
-        if token.expires_at is None:
-            never = float("inf")
+        never = float("inf")
+        if token.expires_at is None and self._max_token_age is None:
             return _Entry(token, never, never, never)
-        lifetime = max(0.0, token.expires_at - self._clock())
+        lifetime = never if token.expires_at is None else max(0.0, token.expires_at - self._clock())
         expires_at = now + lifetime
-        margin = min(self._threshold, lifetime / 2)
+        # max_token_age moves the refresh schedule, not the expiry: a token past its
+        # age is still served (grace) while its replacement fails to arrive.
+        due = lifetime if self._max_token_age is None else min(lifetime, self._max_token_age)
+        margin = min(self._threshold, due / 2)
         if self._refresh_ahead is None:
-            window = min(max(lifetime * _AUTO_WINDOW_SHARE, margin), _MAX_AUTO_WINDOW)
+            # The cap bounds the share, never the threshold: a window shorter than
+            # the margin would serve a token after it had gone stale.
+            window = max(min(due * _AUTO_WINDOW_SHARE, _MAX_AUTO_WINDOW), margin)
         else:
-            window = max(min(self._refresh_ahead, lifetime), margin)
-        return _Entry(token, expires_at - window, expires_at - margin, expires_at)
+            window = max(min(self._refresh_ahead, due), margin)
+        return _Entry(token, now + due - window, now + due - margin, expires_at)
 
     # -- pickling and forking ---------------------------------------------------
 
