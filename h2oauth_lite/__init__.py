@@ -25,6 +25,8 @@ _EXPORTS = {
     "DeviceCodeExpiredError": "errors",
     "FlowTimeoutError": "errors",
     "NotInteractiveError": "errors",
+    "TokenStoreError": "errors",
+    "TokenStore": "token_store",
     "ClientSecretBasic": "client_auth",
     "ClientSecretPost": "client_auth",
     "NoClientAuth": "client_auth",
@@ -54,6 +56,8 @@ __all__ = [
     "RefreshTokenProvider",
     "Token",
     "TokenEndpointError",
+    "TokenStore",
+    "TokenStoreError",
     "TransportError",
     "__version__",
     "from_env",
@@ -75,11 +79,13 @@ if TYPE_CHECKING:
         InvalidTokenResponseError,
         NotInteractiveError,
         TokenEndpointError,
+        TokenStoreError,
         TransportError,
     )
     from .from_environment import from_env, provider_from_env
     from .refresh import RefreshTokenProvider
     from .token import AccessToken, Token, parse_token_response
+    from .token_store import TokenStore
 
 
 def __getattr__(name: str) -> Any:

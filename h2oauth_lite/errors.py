@@ -19,6 +19,7 @@ __all__ = [
     "InvalidTokenResponseError",
     "NotInteractiveError",
     "TokenEndpointError",
+    "TokenStoreError",
     "TransportError",
 ]
 
@@ -29,6 +30,10 @@ class AuthError(Exception):
 
 class ConfigError(AuthError, RuntimeError):
     """The configuration is missing or wrong (environment, arguments, key files)."""
+
+
+class TokenStoreError(ConfigError):
+    """The token store file cannot be written, or its lock cannot be taken in time."""
 
 
 class TransportError(AuthError):

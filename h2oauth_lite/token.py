@@ -151,6 +151,35 @@ class Token:
                 data[name] = value
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Token:
+        """The inverse of :meth:`to_dict`; also reads py-oidc-auth-client's stored tokens.
+
+        Those carry the expiry as ``expires`` (epoch seconds) and a ready-made
+        ``headers`` member, which is derived and therefore dropped. ValueError
+        when ``access_token`` is missing or a member has the wrong type.
+        """
+        access_token = data.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ValueError("stored token has no access_token")
+        expires_at = data.get("expires_at", data.get("expires"))
+        if isinstance(expires_at, bool) or not isinstance(expires_at, (int, float, type(None))):
+            raise ValueError("stored token has a non-numeric expiry")
+        values: dict[str, Any] = {}
+        for name in ("token_type", "refresh_token", "scope", "id_token"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"stored token member '{name}' is not a string")
+            values[name] = value or None
+        derived = {"access_token", "expires_at", "expires", "headers", *values}
+        return cls(
+            access_token=access_token,
+            token_type=values.pop("token_type") or "Bearer",
+            expires_at=None if expires_at is None else float(expires_at),
+            extra={key: value for key, value in data.items() if key not in derived},
+            **values,
+        )
+
     def __getitem__(self, name: str) -> Any:
         if name not in _ITEM_NAMES:
             if name in self.extra:
