@@ -34,12 +34,12 @@ def run_fresh(code: str) -> dict[str, object]:
 
 def test_import_loads_neither_requests_nor_jwt_nor_an_async_stack() -> None:
     loaded = run_fresh(
-        """
+        f"""
         import json, sys
         import h2oauth_lite
-        names = ("requests", "jwt", "urllib3") + {!r}
+        names = ("requests", "jwt", "urllib3") + {ASYNC_STACK!r}
         print(json.dumps({{name: name in sys.modules for name in names}}))
-        """.format(ASYNC_STACK)
+        """
     )
     assert loaded == {name: False for name in ("requests", "jwt", "urllib3", *ASYNC_STACK)}
 
