@@ -12,9 +12,12 @@ from typing import Any, Optional
 
 __all__ = [
     "AccessDeniedError",
+    "ArgumentError",
     "AuthError",
     "ConfigError",
     "DeviceCodeExpiredError",
+    "DiscoveryError",
+    "DiscoveryLookupError",
     "FlowTimeoutError",
     "InvalidTokenResponseError",
     "NotInteractiveError",
@@ -122,6 +125,18 @@ class FlowTimeoutError(AuthError):
 
 class NotInteractiveError(AuthError):
     """A login is needed but nobody is there to answer it."""
+
+
+class ArgumentError(ConfigError, ValueError):
+    """An argument has a wrong value; also a ``ValueError``, as callers of h2o-authn expect."""
+
+
+class DiscoveryError(AuthError):
+    """The H2O Cloud discovery service is missing or answered something unusable."""
+
+
+class DiscoveryLookupError(DiscoveryError, LookupError):
+    """Nowhere to look for the H2O Cloud discovery service (no argument, variable or config)."""
 
 
 def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:

@@ -1,0 +1,224 @@
+"""TokenProvider: h2o-authn's refresh-token provider, rebuilt on AuthCache.
+
+The constructor takes exactly the keyword arguments of h2o-authn 3.1.0's
+``TokenProvider``, so existing code switches by changing its import. Below
+it, a :class:`~h2oauth_lite.refresh.RefreshTokenProvider` sends the refresh
+grant and keeps the rotated refresh token, and :class:`AuthCache` makes sure
+that however many threads ask, one refresh request is in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .. import config
+from ..cache import AuthCache
+from ..durations import Duration
+from ..errors import ArgumentError, ConfigError, TokenEndpointError
+from ..refresh import RefreshTokenProvider
+
+if TYPE_CHECKING:
+    import ssl
+
+    from ..discovery.model import Discovery
+
+__all__ = ["TokenEndpointError", "TokenProvider"]
+
+DEFAULT_EXPIRY_THRESHOLD = timedelta(seconds=5)
+DEFAULT_EXPIRES_IN_FALLBACK = timedelta(seconds=30)
+DEFAULT_HTTP_TIMEOUT = timedelta(seconds=5)
+DEFAULT_DISCOVERY_CLIENT = "platform"
+
+
+class _RefreshGrant(RefreshTokenProvider):
+    """The refresh grant with a TLS context that can be rebuilt after unpickling.
+
+    The system trust store context is made here, not given by the caller, so
+    it is left out of a pickle (SSLContext cannot travel) and made again.
+    """
+
+    def __init__(self, *args: Any, default_tls: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._default_tls = default_tls
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        if self._default_tls:
+            state["_ssl_context"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if self._default_tls:
+            self._ssl_context = _system_trust_store()
+
+
+def _system_trust_store() -> ssl.SSLContext:
+    import ssl
+
+    return ssl.create_default_context()
+
+
+class TokenProvider(AuthCache):
+    """Access tokens from a refresh token, refreshed when needed; safe to share between threads.
+
+    ``provider()`` returns the access token as a plain ``str``; ``provider.token()``
+    returns it as an :class:`~h2oauth_lite.token.AccessToken` with ``.exp`` and
+    ``.scope``. The token endpoint is ``token_endpoint_url``, else the
+    ``H2O_CLOUD_TOKEN_ENDPOINT_URL`` environment variable, else the
+    ``token_endpoint`` of ``issuer_url``'s discovery document (fetched once).
+
+    A token is refreshed when there is none or it expires within
+    ``expiry_threshold``; a response without ``expires_in`` (and no JWT ``exp``)
+    lives ``expires_in_fallback``; ``minimal_refresh_period`` makes a token due
+    that long after it arrived even when it lives longer. The client secret,
+    when given, is sent in the form body, as h2o-authn does.
+
+    Beyond h2o-authn's arguments: ``refresh_ahead`` (default 0: callers wait
+    for the refresh, as with h2o-authn; a duration lets one background thread
+    refresh that long before the threshold while callers keep the current
+    token), ``allow_insecure_http`` (plain http to a host other than loopback),
+    and the injectable ``clock``/``monotonic`` clocks.
+    """
+
+    def __init__(
+        self,
+        *,
+        refresh_token: str,
+        client_id: str,
+        issuer_url: Optional[str] = None,
+        token_endpoint_url: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        scope: Optional[str] = None,
+        expiry_threshold: Duration = DEFAULT_EXPIRY_THRESHOLD,
+        expires_in_fallback: Duration = DEFAULT_EXPIRES_IN_FALLBACK,
+        http_timeout: Duration = DEFAULT_HTTP_TIMEOUT,
+        minimal_refresh_period: Optional[Duration] = None,
+        http_ssl_context: Optional[ssl.SSLContext] = None,
+        refresh_ahead: Optional[Duration] = 0,
+        allow_insecure_http: bool = False,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # h2o-authn treats an empty string as "not given"; so does this check.
+        if token_endpoint_url and issuer_url:
+            raise ArgumentError(
+                "the 'token_endpoint_url' and 'issuer_url' arguments are mutually exclusive; "
+                "give only one"
+            )
+        endpoint = token_endpoint_url or config.token_endpoint_override()
+        if not endpoint and not issuer_url:
+            raise ArgumentError(
+                "the 'token_endpoint_url' or 'issuer_url' argument is required "
+                f"(or set {config.CLOUD_TOKEN_ENDPOINT_URL})"
+            )
+        default_tls = http_ssl_context is None
+        grant = _RefreshGrant(
+            endpoint or None,
+            client_id=client_id,
+            refresh_token=refresh_token,
+            client_secret=client_secret or None,
+            issuer_url=None if endpoint else issuer_url,
+            client_auth="client_secret_post" if client_secret else "none",
+            scope=scope or None,
+            timeout=http_timeout,
+            allow_insecure_http=allow_insecure_http,
+            ssl_context=_system_trust_store() if http_ssl_context is None else http_ssl_context,
+            expires_in_fallback=expires_in_fallback,
+            clock=clock,
+            default_tls=default_tls,
+        )
+        super().__init__(
+            grant,
+            expiry_threshold=expiry_threshold,
+            refresh_ahead=refresh_ahead,
+            # h2o-authn ignores a zero period (it tests the value for truth).
+            max_token_age=minimal_refresh_period or None,
+            clock=clock,
+            monotonic=monotonic,
+        )
+        # Everything with_scope() passes on, except the refresh token, which moves.
+        self._settings: dict[str, Any] = dict(
+            client_id=client_id,
+            issuer_url=None if endpoint else issuer_url,
+            token_endpoint_url=endpoint or None,
+            client_secret=client_secret,
+            expiry_threshold=expiry_threshold,
+            expires_in_fallback=expires_in_fallback,
+            http_timeout=http_timeout,
+            minimal_refresh_period=minimal_refresh_period,
+            http_ssl_context=http_ssl_context,
+            refresh_ahead=refresh_ahead,
+            allow_insecure_http=allow_insecure_http,
+            clock=clock,
+            monotonic=monotonic,
+        )
+        self._grant = grant
+
+    @property
+    def scope(self) -> Optional[str]:
+        """The scope requested on every refresh (None: the server's default)."""
+        return self._grant.scope
+
+    @property
+    def client_id(self) -> str:
+        return self._grant.client_id
+
+    def with_scope(self, scope: str) -> TokenProvider:
+        """A new provider for ``scope`` with every other setting of this one.
+
+        It starts from the newest refresh token this provider holds, and keeps
+        the timeout, TLS context and thresholds.
+        """
+        return TokenProvider(
+            refresh_token=self._grant._current_refresh_token,
+            scope=scope or self.scope,
+            **self._settings,
+        )
+
+    @classmethod
+    def from_discovery(
+        cls,
+        discovery: Discovery,
+        client: str = DEFAULT_DISCOVERY_CLIENT,
+        *,
+        scope: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        **options: Any,
+    ) -> TokenProvider:
+        """A provider for one client of an H2O Cloud environment found by ``discover()``.
+
+        The client id comes from ``discovery.clients[client]``, the issuer from
+        ``discovery.environment`` and the refresh token from
+        ``discovery.credentials[client]``; ``options`` are the constructor's.
+        """
+        found = discovery.clients.get(client)
+        if found is None:
+            known = ", ".join(sorted(discovery.clients)) or "none"
+            raise ConfigError(
+                f"the H2O Cloud environment has no client {client!r} (clients: {known})"
+            )
+        credentials = discovery.credentials.get(client)
+        if credentials is None:
+            raise ConfigError(
+                f"no refresh token for the client {client!r}: set "
+                f"{config.cloud_client_token_variable(client)} or log in with the H2O CLI "
+                "to this environment"
+            )
+        return cls(
+            refresh_token=credentials.refresh_token,
+            client_id=found.oauth2_client_id,
+            issuer_url=discovery.environment.issuer_url,
+            client_secret=client_secret,
+            scope=scope,
+            **options,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP session (a new one opens if the provider is used again)."""
+        self._grant.close()
+
+    def __repr__(self) -> str:
+        return f"TokenProvider({self._grant!r}, scope={self.scope!r})"
