@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ._log import logger
 from .errors import ConfigError, InvalidTokenResponseError, TokenEndpointError, TransportError
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import ssl
@@ -43,25 +44,40 @@ _SNIPPET_CHARS = 200
 
 
 def new_session(
-    *, ssl_context: Optional[ssl.SSLContext] = None, verify: Union[bool, str, None] = None
+    *,
+    ssl_context: Optional[ssl.SSLContext] = None,
+    verify: Union[bool, str, None] = None,
+    retry: Optional[RetryPolicy] = None,
 ) -> requests.Session:
     """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``).
 
     ``ssl_context`` replaces the TLS settings of every https connection;
-    ``verify`` is requests' own (False, or a CA bundle path).
+    ``verify`` is requests' own (False, or a CA bundle path); ``retry`` is
+    applied by the adapters of both schemes (urllib3 ``Retry``).
     """
     import requests
+    from requests.adapters import HTTPAdapter
 
     session = requests.Session()
     session.headers["Accept"] = "application/json"
+    max_retries: Any = 0
+    if retry is not None:
+        from ._urllib3_retry import urllib3_retry
+
+        max_retries = urllib3_retry(retry)
+    session.mount("http://", HTTPAdapter(max_retries=max_retries))
     if ssl_context is not None:
-        session.mount("https://", _ssl_context_adapter(ssl_context))
+        session.mount("https://", _ssl_context_adapter(ssl_context, max_retries))
+    else:
+        session.mount("https://", HTTPAdapter(max_retries=max_retries))
     if verify is not None:
         session.verify = verify
     return session
 
 
-def _ssl_context_adapter(context: ssl.SSLContext) -> requests.adapters.HTTPAdapter:
+def _ssl_context_adapter(
+    context: ssl.SSLContext, max_retries: Any
+) -> requests.adapters.HTTPAdapter:
     from requests.adapters import HTTPAdapter
 
     class SSLContextAdapter(HTTPAdapter):
@@ -74,7 +90,7 @@ def _ssl_context_adapter(context: ssl.SSLContext) -> requests.adapters.HTTPAdapt
             kwargs["ssl_context"] = context
             return super().proxy_manager_for(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
 
-    return SSLContextAdapter()
+    return SSLContextAdapter(max_retries=max_retries)
 
 
 def _is_loopback(host: str) -> bool:

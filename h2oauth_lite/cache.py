@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
 from .provider import SupportsGetToken
@@ -100,6 +101,7 @@ class AuthCache:
         self._clock = clock
         self._monotonic = monotonic
         self._init_runtime_state()
+        after_fork_in_child(self)
 
     def _init_runtime_state(self) -> None:
         self._lock = threading.Lock()
@@ -270,6 +272,15 @@ class AuthCache:
         self._init_runtime_state()
         if token is not None:
             self._entry = self._entry_for(token)
+        after_fork_in_child(self)
+
+    def _after_fork(self) -> None:
+        # A flight in progress at fork time belongs to a thread the child does not
+        # have: waiting for it would never end. The cached token stays (the
+        # monotonic clock is shared across fork); locks and backoff start over.
+        entry = self._entry
+        self._init_runtime_state()
+        self._entry = entry
 
     def __repr__(self) -> str:
         return f"AuthCache({self.provider!r})"

@@ -7,17 +7,21 @@ small and a provider can be tested on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union, runtime_checkable
 
-from ._http import DEFAULT_TIMEOUT, check_url, new_session, post_form
+from ._fork import after_fork_in_child
+from ._http import DEFAULT_TIMEOUT, check_url, new_session, post_form, safe_url
 from ._log import logger
 from .client_auth import ClientAuth, client_auth_for
 from .durations import Duration, to_seconds
 from .errors import ConfigError
 from .metadata import IssuerMetadata
+from .retry import DEFAULT_RETRIES, RetryPolicy, retry_policy
 from .token import DEFAULT_EXPIRES_IN_FALLBACK, AccessToken, Token, parse_token_response
 
 if TYPE_CHECKING:
@@ -45,6 +49,8 @@ class BaseTokenProvider:
     """
 
     grant_type: str = ""
+    # Whether 429/502/503/504 answers are retried; connect errors always are.
+    retry_on_status: bool = True
 
     def __init__(
         self,
@@ -61,6 +67,7 @@ class BaseTokenProvider:
         allow_insecure_http: bool = False,
         ssl_context: Optional[ssl.SSLContext] = None,
         verify: Union[bool, str, None] = None,
+        retries: Union[int, RetryPolicy] = DEFAULT_RETRIES,
         expires_in_fallback: Duration = DEFAULT_EXPIRES_IN_FALLBACK,
         on_token: Optional[TokenCallback] = None,
         clock: Callable[[], float] = time.time,
@@ -95,10 +102,14 @@ class BaseTokenProvider:
         self._owns_session = session is None
         self._ssl_context = ssl_context
         self._verify = verify
+        self._retry = retry_policy(retries)
+        if verify is False:
+            _warn_unverified(self._auth_url or issuer_url or "")
         self._expires_in_fallback = to_seconds(expires_in_fallback, "expires_in_fallback")
         self._on_token = on_token
         self._clock = clock
         self._session_lock = threading.Lock()
+        after_fork_in_child(self)
 
     @property
     def client_id(self) -> str:
@@ -115,9 +126,20 @@ class BaseTokenProvider:
         if session is None:
             with self._session_lock:
                 if self._session is None:
-                    self._session = new_session(ssl_context=self._ssl_context, verify=self._verify)
+                    self._session = new_session(
+                        ssl_context=self._ssl_context,
+                        verify=self._verify,
+                        retry=self.retry_policy,
+                    )
                 session = self._session
         return session
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retries this grant's requests get (statuses dropped where unsafe)."""
+        if self.retry_on_status:
+            return self._retry
+        return dataclasses.replace(self._retry, statuses=frozenset())
 
     @property
     def token_endpoint(self) -> str:
@@ -176,6 +198,13 @@ class BaseTokenProvider:
         return f"{type(self).__name__}(endpoint={where!r}, client_auth={self.client_auth!r})"
 
     def __getstate__(self) -> dict[str, Any]:
+        if self._ssl_context is not None:
+            # Dropping it would silently change whom the copy trusts (or lose a client cert).
+            raise TypeError(
+                f"{type(self).__name__} with ssl_context= cannot be pickled: an SSLContext "
+                "does not travel between processes; pass verify='/path/ca.pem' instead, or "
+                "build the provider in the process that uses it"
+            )
         state = self.__dict__.copy()
         del state["_session_lock"]
         if self._owns_session:
@@ -185,3 +214,21 @@ class BaseTokenProvider:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._session_lock = threading.Lock()
+        after_fork_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: new locks, and a session of its own on first use."""
+        self._session_lock = threading.Lock()
+        if self._owns_session:
+            self._session = None  # not closed: its sockets still serve the parent
+        if self._metadata is not None:
+            self._metadata._lock = threading.Lock()
+
+
+def _warn_unverified(where: str) -> None:
+    message = (
+        f"TLS certificate verification is off for {safe_url(where)} (verify=False): "
+        "anyone on the network path can read the credentials sent there"
+    )
+    logger.warning(message)
+    warnings.warn(message, stacklevel=4)

@@ -27,6 +27,12 @@ class RefreshTokenProvider(BaseTokenProvider):
     """
 
     grant_type = "refresh_token"
+    # Retried only when the request cannot have reached the server (connect
+    # errors). A refresh that was answered but whose answer was lost (a 502 from
+    # a proxy after the server acted, a dropped response) may already have
+    # rotated the refresh token: sending the old one again gets invalid_grant,
+    # and servers with reuse detection then revoke the new one as well.
+    retry_on_status = False
 
     def __init__(
         self,
@@ -67,6 +73,10 @@ class RefreshTokenProvider(BaseTokenProvider):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
+        self._refresh_lock = threading.Lock()
+
+    def _after_fork(self) -> None:
+        super()._after_fork()
         self._refresh_lock = threading.Lock()
 
 
