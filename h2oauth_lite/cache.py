@@ -31,8 +31,10 @@ from typing import Any, Callable, Optional
 from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
+from .persisted import fetch_via_store, load_stored, store_key
 from .provider import SupportsGetToken
 from .token import AccessToken, Token
+from .token_store import TokenStore
 
 __all__ = ["AuthCache"]
 
@@ -72,6 +74,8 @@ class AuthCache:
     ``refresh_ahead`` (default: automatic, see the module notes; ``0``
     turns it off) is how long before the expiry one background thread starts
     fetching the next token while callers keep the current one.
+    With ``store`` (a :class:`~h2oauth_lite.TokenStore`) and ``key`` (the host),
+    tokens persist across runs and processes refresh once between them.
     ``max_token_age`` (default: none) makes a token due for refresh that long
     after it was fetched even when it would live longer.
     """
@@ -85,6 +89,8 @@ class AuthCache:
         max_token_age: Optional[Duration] = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        store: Optional[TokenStore] = None,
+        key: Optional[str] = None,
     ) -> None:
         if not callable(getattr(provider, "get_token", None)):
             raise TypeError("AuthCache needs a provider with a get_token() method")
@@ -101,6 +107,10 @@ class AuthCache:
         self._clock = clock
         self._monotonic = monotonic
         self._init_runtime_state()
+        # With a store, tokens outlive the process and are shared with other processes.
+        self._store = store
+        self._key = store_key(store, key)
+        self._load_from_store()
         after_fork_in_child(self)
 
     def _init_runtime_state(self) -> None:
@@ -109,6 +119,12 @@ class AuthCache:
         self._flight: Optional[_Flight] = None
         self._backoff_until = 0.0
         self._backoff = 0.0
+
+    def _load_from_store(self) -> None:
+        if self._store is not None and self._key is not None:
+            stored = load_stored(self._store, self._key, self.provider)
+            if stored is not None:
+                self._entry = self._entry_for(stored)
 
     # -- the provider protocol -------------------------------------------------
 
@@ -218,6 +234,14 @@ class AuthCache:
 
     def _fetch(self) -> Token:
         """Where a new token comes from; one call per flight."""
+        if self._store is not None and self._key is not None:
+            return fetch_via_store(
+                self._store,
+                self._key,
+                self.provider,
+                self.cached,
+                lambda token: self._monotonic() < self._entry_for(token).refresh_at,
+            )
         return self.provider.get_token()
 
     def _record_failure(self, exc: BaseException) -> None:
