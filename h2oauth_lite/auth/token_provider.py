@@ -44,10 +44,15 @@ class _RefreshGrant(RefreshTokenProvider):
         self._default_tls = default_tls
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        if self._default_tls:
-            state["_ssl_context"] = None
-        return state
+        if not self._default_tls:
+            return super().__getstate__()  # the caller's context: refused, as for any provider
+        # The session is only ever created under this lock, so nothing sees the gap.
+        with self._session_lock:
+            context, self._ssl_context = self._ssl_context, None
+            try:
+                return super().__getstate__()
+            finally:
+                self._ssl_context = context
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
