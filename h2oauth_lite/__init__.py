@@ -30,6 +30,9 @@ _EXPORTS = {
     "ClientSecretBasic": "client_auth",
     "ClientSecretPost": "client_auth",
     "NoClientAuth": "client_auth",
+    "ClientSecretJWT": "client_assertion",
+    "PrivateKeyJWT": "client_assertion",
+    "JWTBearerTokenProvider": "jwt_bearer",
     "ClientCredentialsTokenProvider": "client_credentials",
     "RefreshTokenProvider": "refresh",
     "AuthCache": "cache",
@@ -46,13 +49,16 @@ __all__ = [
     "BearerAuth",
     "ClientCredentialsTokenProvider",
     "ClientSecretBasic",
+    "ClientSecretJWT",
     "ClientSecretPost",
     "ConfigError",
     "DeviceCodeExpiredError",
     "FlowTimeoutError",
     "InvalidTokenResponseError",
+    "JWTBearerTokenProvider",
     "NoClientAuth",
     "NotInteractiveError",
+    "PrivateKeyJWT",
     "RefreshTokenProvider",
     "Token",
     "TokenEndpointError",
@@ -68,6 +74,7 @@ __all__ = [
 if TYPE_CHECKING:
     from .bearer_auth import BearerAuth
     from .cache import AuthCache
+    from .client_assertion import ClientSecretJWT, PrivateKeyJWT
     from .client_auth import ClientSecretBasic, ClientSecretPost, NoClientAuth
     from .client_credentials import ClientCredentialsTokenProvider
     from .errors import (
@@ -83,6 +90,7 @@ if TYPE_CHECKING:
         TransportError,
     )
     from .from_environment import from_env, provider_from_env
+    from .jwt_bearer import JWTBearerTokenProvider
     from .refresh import RefreshTokenProvider
     from .token import AccessToken, Token, parse_token_response
     from .token_store import TokenStore

@@ -287,12 +287,15 @@ def post_form(
     headers: Optional[Mapping[str, str]] = None,
     timeout: float = DEFAULT_TIMEOUT,
     allow_insecure_http: bool = False,
+    ignore_body: bool = False,
 ) -> Any:
     """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
 
     Raises TokenEndpointError for every non-2xx answer (status first, body
     second), InvalidTokenResponseError for a 2xx answer that is not JSON, and
-    TransportError when no answer came.
+    TransportError when no answer came. With ``ignore_body`` a 2xx answer's
+    body is not parsed and None is returned: for endpoints whose status says
+    everything (RFC 7009 revocation answers an empty 200).
     """
     response, body = _send(
         session,
@@ -306,6 +309,8 @@ def post_form(
     logger.debug("POST %s -> %s", safe_url(url), response.status_code)
     if not 200 <= response.status_code < 300:
         raise error_from_response(response.status_code, body, response.headers.get("Location"))
+    if ignore_body:
+        return None
     decoded = _decode_json(body)
     if decoded is _NOT_JSON:
         kind = response.headers.get("Content-Type", "no content type")

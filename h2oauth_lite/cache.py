@@ -26,15 +26,19 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
+from .errors import ConfigError
 from .persisted import fetch_via_store, load_stored, store_key
 from .provider import SupportsGetToken
 from .token import AccessToken, Token
 from .token_store import TokenStore
+
+if TYPE_CHECKING:
+    from .token_management import TokenLike
 
 __all__ = ["AuthCache"]
 
@@ -154,6 +158,36 @@ class AuthCache:
         """The cached token, whatever its state, or None."""
         entry = self._entry
         return None if entry is None else entry.token
+
+    def revoke(
+        self, token: Optional[TokenLike] = None, token_type_hint: Optional[str] = None
+    ) -> None:
+        """Revoke ``token`` (default: the cached token) through the provider.
+
+        When it is the cached access or refresh token, the cache drops that
+        token, so the next call asks for a new one.
+        """
+        target = self.cached if token is None else token
+        if target is None:
+            raise ConfigError("no token is cached, so there is none to revoke")
+        _provider_method(self.provider, "revoke")(target, token_type_hint)
+        value = target.access_token if isinstance(target, Token) else target
+        with self._lock:
+            entry = self._entry
+            if entry is not None and value in (entry.token.access_token, entry.token.refresh_token):
+                self._entry = None
+
+    def introspect(
+        self, token: Optional[TokenLike] = None, token_type_hint: Optional[str] = None
+    ) -> dict[str, Any]:
+        """Introspect ``token`` (default: the cached token) through the provider."""
+        target = self.cached if token is None else token
+        if target is None:
+            raise ConfigError("no token is cached, so there is none to introspect")
+        result: dict[str, Any] = _provider_method(self.provider, "introspect")(
+            target, token_type_hint
+        )
+        return result
 
     # -- refreshing -------------------------------------------------------------
 
@@ -308,6 +342,13 @@ class AuthCache:
 
     def __repr__(self) -> str:
         return f"AuthCache({self.provider!r})"
+
+
+def _provider_method(provider: object, name: str) -> Callable[..., Any]:
+    method: Optional[Callable[..., Any]] = getattr(provider, name, None)
+    if not callable(method):
+        raise ConfigError(f"{type(provider).__name__} does not support {name}()")
+    return method
 
 
 def _describe(exc: BaseException) -> str:

@@ -99,12 +99,15 @@ def client_auth_for(
     client_auth: Optional[object] = None,
     *,
     default: str = "client_secret_basic",
+    private_key: Optional[object] = None,
+    private_key_id: Optional[str] = None,
 ) -> ClientAuth:
     """The method a grant should use, from its ``client_auth`` argument.
 
     ``client_auth`` may be an object with ``apply`` (used as it is), a method
-    name (``"client_secret_basic"``, ``"client_secret_post"``, ``"none"``) or
-    None: ``default`` with a secret, ``none`` without one.
+    name (``"client_secret_basic"``, ``"client_secret_post"``,
+    ``"client_secret_jwt"``, ``"private_key_jwt"`` with ``private_key``,
+    ``"none"``) or None: ``default`` with a secret, ``none`` without one.
     """
     if client_auth is not None and not isinstance(client_auth, str):
         if not isinstance(client_auth, ClientAuth):
@@ -120,6 +123,18 @@ def client_auth_for(
         return ClientSecretPost(client_id, client_secret or "")
     if method == "none":
         return NoClientAuth(client_id)
+    if method == "client_secret_jwt":
+        from .client_assertion import ClientSecretJWT
+
+        return ClientSecretJWT(client_id, client_secret or "")
+    if method == "private_key_jwt":
+        if private_key is None:
+            raise ConfigError(
+                "private_key_jwt needs a private key: use PrivateKeyJWT(client_id, key)"
+            )
+        from .client_assertion import PrivateKeyJWT
+
+        return PrivateKeyJWT(client_id, private_key, alg=None, kid=private_key_id)
     raise ConfigError(
         f"unknown client authentication method {method!r}; expected client_secret_basic, "
         "client_secret_post, client_secret_jwt, private_key_jwt or none"

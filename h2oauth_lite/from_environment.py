@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ._http import DEFAULT_TIMEOUT
 from .cache import AuthCache
-from .config import read_settings
+from .client_auth import client_auth_for
+from .config import PRIVATE_KEY_FILE, read_settings
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .provider import BaseTokenProvider
@@ -33,8 +35,19 @@ def provider_from_env(
         options.setdefault("issuer_url", settings.issuer_url)
     options.setdefault("timeout", settings.timeout or DEFAULT_TIMEOUT)
     options.setdefault("scope", settings.scope)
-    if settings.client_auth_method is not None:
-        options.setdefault("client_auth", settings.client_auth_method)
+    method = settings.client_auth_method
+    if method == "private_key_jwt" or (method is None and settings.private_key_file is not None):
+        if settings.private_key_file is None:
+            raise ConfigError(f"Missing environment variable: {PRIVATE_KEY_FILE}")
+        if "client_auth" not in options:
+            options["client_auth"] = client_auth_for(
+                settings.client_id or "",
+                client_auth="private_key_jwt",
+                private_key=settings.private_key_file,
+                private_key_id=settings.private_key_id,
+            )
+    elif method is not None:
+        options.setdefault("client_auth", method)
     if settings.refresh_token is not None:
         return RefreshTokenProvider(
             client_id=settings.client_id or "",

@@ -19,7 +19,7 @@ from ._http import DEFAULT_TIMEOUT, check_url, new_session, post_form, safe_url
 from ._log import logger
 from .client_auth import ClientAuth, client_auth_for
 from .durations import Duration, to_seconds
-from .errors import ConfigError
+from .errors import ConfigError, TokenEndpointError
 from .metadata import IssuerMetadata
 from .retry import DEFAULT_RETRIES, RetryPolicy, retry_policy
 from .token import DEFAULT_EXPIRES_IN_FALLBACK, AccessToken, Token, parse_token_response
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     import ssl
 
     import requests
+
+    from .token_management import TokenLike
 
 __all__ = ["BaseTokenProvider", "SupportsGetToken", "TokenCallback"]
 
@@ -72,6 +74,8 @@ class BaseTokenProvider:
         on_token: Optional[TokenCallback] = None,
         clock: Callable[[], float] = time.time,
         default_client_auth: str = "client_secret_basic",
+        revocation_url: Optional[str] = None,
+        introspection_url: Optional[str] = None,
     ) -> None:
         if (auth_url is None) == (issuer_url is None):
             raise ConfigError("give exactly one of auth_url (the token endpoint) and issuer_url")
@@ -110,6 +114,14 @@ class BaseTokenProvider:
         self._clock = clock
         self._session_lock = threading.Lock()
         after_fork_in_child(self)
+        self._endpoints = {
+            name: check_url(url, allow_insecure_http=allow_insecure_http, what=name)
+            for name, url in (
+                ("revocation_endpoint", revocation_url),
+                ("introspection_endpoint", introspection_url),
+            )
+            if url is not None
+        }
 
     @property
     def client_id(self) -> str:
@@ -148,22 +160,34 @@ class BaseTokenProvider:
         assert self._metadata is not None
         return self._metadata.endpoint(self.session, "token_endpoint")
 
+    def _post(self, url: str, form: Mapping[str, str], *, ignore_body: bool = False) -> Any:
+        """POST ``form`` to ``url`` with this client's authentication; the decoded answer."""
+        data = dict(form)
+        headers: dict[str, str] = {}
+        self.client_auth.apply(url, headers, data)
+        try:
+            return post_form(
+                self.session,
+                url,
+                data,
+                headers=headers,
+                timeout=self._timeout,
+                allow_insecure_http=self._allow_insecure_http,
+                ignore_body=ignore_body,
+            )
+        except TokenEndpointError as exc:
+            explain = getattr(self.client_auth, "explain_rejection", None)
+            if explain is None:
+                raise
+            raise explain(exc, url) from exc
+
     def _grant(self, form: Mapping[str, str]) -> Token:
         """Send one token request with this client's authentication; the parsed Token."""
         url = self.token_endpoint
         data = dict(self._extra_params)
         data.update(form)
-        headers: dict[str, str] = {}
-        self.client_auth.apply(url, headers, data)
         sent_at = self._clock()  # the lifetime counts from before the request: never too long
-        answer = post_form(
-            self.session,
-            url,
-            data,
-            headers=headers,
-            timeout=self._timeout,
-            allow_insecure_http=self._allow_insecure_http,
-        )
+        answer = self._post(url, data)
         token = parse_token_response(answer, sent_at, expires_in_fallback=self._expires_in_fallback)
         logger.debug("%s grant for client %s succeeded", form.get("grant_type"), self.client_id)
         return token
@@ -186,6 +210,31 @@ class BaseTokenProvider:
     def __call__(self) -> str:
         """The bare access token."""
         return self.get_token().access_token
+
+    def _management_endpoint(self, name: str) -> str:
+        explicit = self._endpoints.get(name)
+        if explicit is not None:
+            return explicit
+        if self._metadata is None:
+            option = name.replace("_endpoint", "_url")
+            raise ConfigError(f"no {name} configured: pass {option}= or use issuer_url= discovery")
+        return self._metadata.endpoint(self.session, name)
+
+    def revoke(self, token: TokenLike, token_type_hint: Optional[str] = None) -> None:
+        """Revoke an access or refresh token (RFC 7009); an unknown token is success."""
+        from . import token_management
+
+        url = self._management_endpoint("revocation_endpoint")
+        token_management.revoke(self._post, url, token, token_type_hint)
+
+    def introspect(
+        self, token: TokenLike, token_type_hint: Optional[str] = None
+    ) -> dict[str, Any]:
+        """What the server knows of a token (RFC 7662): a dict with a boolean ``active``."""
+        from . import token_management
+
+        url = self._management_endpoint("introspection_endpoint")
+        return token_management.introspect(self._post, url, token, token_type_hint)
 
     def close(self) -> None:
         """Close the HTTP session if this provider created it."""
