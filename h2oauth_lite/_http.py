@@ -239,6 +239,8 @@ def _transport_error(exc: Exception, url: str, timeout: float) -> TransportError
     where = safe_url(url)
     if isinstance(exc, requests.exceptions.Timeout):
         message = f"no answer from {where} within {timeout:g} s"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        message = f"the connection to {where} closed before the whole answer arrived"
     elif isinstance(exc, requests.exceptions.SSLError):
         message = f"TLS handshake with {where} failed (certificate not trusted or wrong host?)"
     elif isinstance(exc, requests.exceptions.ConnectionError):
@@ -270,8 +272,16 @@ def _send(
 
     check_url(url, allow_insecure_http=allow_insecure_http)
     try:
+        # verify is passed per request because requests lets REQUESTS_CA_BUNDLE
+        # override a session's own verify (a CA path, or False) otherwise.
         response = session.request(
-            method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+            method,
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            verify=session.verify,
+            **kwargs,
         )
         body = _read_body(response)
     except requests.exceptions.RequestException as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -202,7 +203,14 @@ class LoopbackServer:
     passed instead of a callable is answered to every request.
     """
 
-    def __init__(self, handler: Union[Handler, Response, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        handler: Union[Handler, Response, Mapping[str, Any]],
+        *,
+        tls: Optional[ssl.SSLContext] = None,
+    ) -> None:
+        # A server-side TLS context turns the server into https (certificates made by the test).
+        self._tls = tls
         if isinstance(handler, Response):
             fixed: Response = handler
             self.handler: Handler = lambda _request: fixed
@@ -216,6 +224,8 @@ class LoopbackServer:
 
     def start(self) -> LoopbackServer:
         server = _Server(lambda request: self.handler(request))
+        if self._tls is not None:
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -264,7 +274,8 @@ class LoopbackServer:
     @property
     def url(self) -> str:
         """Base URL without a trailing slash, e.g. ``http://127.0.0.1:41234``."""
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def requests(self) -> list[Request]:
@@ -294,8 +305,10 @@ def loopback() -> Iterator[Callable[..., LoopbackServer]]:
     """Factory: ``loopback(handler)`` starts a :class:`LoopbackServer`; all stop at teardown."""
     started: list[LoopbackServer] = []
 
-    def factory(handler: Union[Handler, Response, Mapping[str, Any]]) -> LoopbackServer:
-        server = LoopbackServer(handler).start()
+    def factory(
+        handler: Union[Handler, Response, Mapping[str, Any]], **options: Any
+    ) -> LoopbackServer:
+        server = LoopbackServer(handler, **options).start()
         started.append(server)
         return server
 
