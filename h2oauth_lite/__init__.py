@@ -27,6 +27,8 @@ _EXPORTS = {
     "NotInteractiveError": "errors",
     "TokenStoreError": "errors",
     "TokenStore": "token_store",
+    "Config": "flows",
+    "DeviceFlow": "flows",
     "ClientSecretBasic": "client_auth",
     "ClientSecretPost": "client_auth",
     "NoClientAuth": "client_auth",
@@ -51,8 +53,10 @@ __all__ = [
     "ClientSecretBasic",
     "ClientSecretJWT",
     "ClientSecretPost",
+    "Config",
     "ConfigError",
     "DeviceCodeExpiredError",
+    "DeviceFlow",
     "FlowTimeoutError",
     "InvalidTokenResponseError",
     "JWTBearerTokenProvider",
@@ -89,6 +93,7 @@ if TYPE_CHECKING:
         TokenStoreError,
         TransportError,
     )
+    from .flows import Config, DeviceFlow
     from .from_environment import from_env, provider_from_env
     from .jwt_bearer import JWTBearerTokenProvider
     from .refresh import RefreshTokenProvider

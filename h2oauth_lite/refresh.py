@@ -27,6 +27,8 @@ class RefreshTokenProvider(BaseTokenProvider):
     """
 
     grant_type = "refresh_token"
+    # The form field of the refresh token; servers with their own routes name it otherwise.
+    refresh_token_field = "refresh_token"
     # Retried only when the request cannot have reached the server (connect
     # errors). A refresh that was answered but whose answer was lost (a 502 from
     # a proxy after the server acted, a dropped response) may already have
@@ -51,7 +53,10 @@ class RefreshTokenProvider(BaseTokenProvider):
             return super().get_token()
 
     def _obtain(self) -> Token:
-        form = {"grant_type": self.grant_type, "refresh_token": self._current_refresh_token}
+        form = {
+            "grant_type": self.grant_type,
+            self.refresh_token_field: self._current_refresh_token,
+        }
         if self.scope:
             form["scope"] = self.scope
         token = self._grant(form)
