@@ -519,3 +519,31 @@ def test_custom_method_object(oidc: OIDCServer) -> None:
 def test_custom_method_object_without_apply_is_refused() -> None:
     with pytest.raises(ConfigError, match="apply"):
         ClientCredentialsTokenProvider(TOKEN_URL, "c", client_auth=object())
+
+
+def test_no_module_imports_cryptography_at_import_time() -> None:
+    import ast
+
+    import h2oauth_lite
+
+    package = Path(h2oauth_lite.__file__).parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only; TYPE_CHECKING blocks never run
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Try):
+                names = [
+                    alias.name
+                    for inner in node.body
+                    if isinstance(inner, ast.Import)
+                    for alias in inner.names
+                ]
+            offenders += [
+                f"{path.name}: {name}" for name in names if name.split(".")[0] == "cryptography"
+            ]
+    assert offenders == []
