@@ -41,11 +41,19 @@ _EXPORTS = {
     "BearerAuth": "bearer_auth",
     "from_env": "from_environment",
     "provider_from_env": "from_environment",
+    "TokenProvider": "auth.token_provider",
+    "H2OGPTEAuth": "h2ogpte",
+    "discover": "discovery",
+    "Discovery": "discovery",
+    "ArgumentError": "errors",
+    "DiscoveryError": "errors",
+    "DiscoveryLookupError": "errors",
 }
 
 __all__ = [
     "AccessDeniedError",
     "AccessToken",
+    "ArgumentError",
     "AuthCache",
     "AuthError",
     "BearerAuth",
@@ -57,7 +65,11 @@ __all__ = [
     "ConfigError",
     "DeviceCodeExpiredError",
     "DeviceFlow",
+    "Discovery",
+    "DiscoveryError",
+    "DiscoveryLookupError",
     "FlowTimeoutError",
+    "H2OGPTEAuth",
     "InvalidTokenResponseError",
     "JWTBearerTokenProvider",
     "NoClientAuth",
@@ -66,26 +78,33 @@ __all__ = [
     "RefreshTokenProvider",
     "Token",
     "TokenEndpointError",
+    "TokenProvider",
     "TokenStore",
     "TokenStoreError",
     "TransportError",
     "__version__",
+    "discover",
     "from_env",
     "parse_token_response",
     "provider_from_env",
 ]
 
 if TYPE_CHECKING:
+    from .auth.token_provider import TokenProvider
     from .bearer_auth import BearerAuth
     from .cache import AuthCache
     from .client_assertion import ClientSecretJWT, PrivateKeyJWT
     from .client_auth import ClientSecretBasic, ClientSecretPost, NoClientAuth
     from .client_credentials import ClientCredentialsTokenProvider
+    from .discovery import Discovery, discover
     from .errors import (
         AccessDeniedError,
+        ArgumentError,
         AuthError,
         ConfigError,
         DeviceCodeExpiredError,
+        DiscoveryError,
+        DiscoveryLookupError,
         FlowTimeoutError,
         InvalidTokenResponseError,
         NotInteractiveError,
@@ -95,6 +114,7 @@ if TYPE_CHECKING:
     )
     from .flows import Config, DeviceFlow
     from .from_environment import from_env, provider_from_env
+    from .h2ogpte import H2OGPTEAuth
     from .jwt_bearer import JWTBearerTokenProvider
     from .refresh import RefreshTokenProvider
     from .token import AccessToken, Token, parse_token_response
