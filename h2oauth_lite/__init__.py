@@ -27,6 +27,7 @@ _EXPORTS = {
     "NotInteractiveError": "errors",
     "TokenStoreError": "errors",
     "TokenStore": "token_store",
+    "CodeFlow": "flows",
     "Config": "flows",
     "DeviceFlow": "flows",
     "ClientSecretBasic": "client_auth",
@@ -61,6 +62,7 @@ __all__ = [
     "ClientSecretBasic",
     "ClientSecretJWT",
     "ClientSecretPost",
+    "CodeFlow",
     "Config",
     "ConfigError",
     "DeviceCodeExpiredError",
@@ -112,7 +114,7 @@ if TYPE_CHECKING:
         TokenStoreError,
         TransportError,
     )
-    from .flows import Config, DeviceFlow
+    from .flows import CodeFlow, Config, DeviceFlow
     from .from_environment import from_env, provider_from_env
     from .h2ogpte import H2OGPTEAuth
     from .jwt_bearer import JWTBearerTokenProvider

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .code import CodeFlow
 from .device import DeviceAuthorization, DeviceFlow
 from .server import Config
 
-__all__ = ["Config", "DeviceAuthorization", "DeviceFlow"]
+__all__ = ["CodeFlow", "Config", "DeviceAuthorization", "DeviceFlow"]
