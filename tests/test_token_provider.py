@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import ssl
 import threading
@@ -272,6 +273,38 @@ def test_with_scope_keeps_settings_and_the_newest_refresh_token(
     assert sent["refresh_token"] == "rt-1"
     assert sent["scope"] == "new scope"
     assert sent["client_secret"] == "s3cr3t"
+
+
+def test_with_scope_shares_the_rotating_chain(cloud: CloudServer, clock: Clock) -> None:
+    provider = make(cloud, clock)
+    provider.token()
+    scoped = provider.with_scope("other")
+    scoped.token()  # spends rt-1; the original must go on from rt-2
+    clock.advance(4000)
+    assert provider.token() == "at-3"
+    assert scoped.token() == "at-4"
+    sent = [r.form["refresh_token"] for r in cloud.token_requests()]
+    assert sent == ["rt-0", "rt-1", "rt-2", "rt-3"]
+    provider.provider.use_refresh_token("rt-4")  # as from a store: the copy learns it too
+    assert scoped.provider._current_refresh_token == "rt-4"
+
+
+def test_threads_on_a_provider_and_its_scoped_copy(cloud: CloudServer, clock: Clock) -> None:
+    provider = make(cloud, clock)
+    scoped = provider.with_scope("other")
+    cloud.state.token_delay = 0.05
+    picks = itertools.cycle([provider, scoped])
+    lock = threading.Lock()
+
+    def call() -> str:
+        with lock:
+            chosen = next(picks)
+        return chosen()
+
+    results, errors = run_threads(32, call)
+    assert errors == []  # one chain, so no refresh token was ever sent twice
+    assert len(cloud.token_requests()) == 2  # one per provider, each scope its own token
+    assert sorted(set(results)) == ["at-1", "at-2"] and len(results) == 32
 
 
 # -- errors ---------------------------------------------------------------------

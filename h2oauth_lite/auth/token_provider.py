@@ -9,7 +9,9 @@ that however many threads ask, one refresh request is in flight.
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -18,6 +20,7 @@ from ..cache import AuthCache
 from ..durations import Duration
 from ..errors import ArgumentError, ConfigError, TokenEndpointError
 from ..refresh import RefreshTokenProvider
+from ..token import Token
 
 if TYPE_CHECKING:
     import ssl
@@ -32,32 +35,68 @@ DEFAULT_HTTP_TIMEOUT = timedelta(seconds=5)
 DEFAULT_DISCOVERY_CLIENT = "platform"
 
 
+class _Family:
+    """Providers that share one refresh-token chain: the original and its with_scope() copies.
+
+    With rotation, a refresh token works once; so the family refreshes one at a
+    time and every member learns each new refresh token at once.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.members: weakref.WeakSet[_RefreshGrant] = weakref.WeakSet()
+
+
 class _RefreshGrant(RefreshTokenProvider):
-    """The refresh grant with a TLS context that can be rebuilt after unpickling.
+    """The refresh grant of a TokenProvider: a family member, with a rebuildable TLS context.
 
     The system trust store context is made here, not given by the caller, so
     it is left out of a pickle (SSLContext cannot travel) and made again.
     """
 
-    def __init__(self, *args: Any, default_tls: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, default_tls: bool, family: Optional[_Family] = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._default_tls = default_tls
+        self._join(family or _Family())
+
+    def _join(self, family: _Family) -> None:
+        self._family = family
+        self._refresh_lock = family.lock  # RefreshTokenProvider sends under this lock
+        family.members.add(self)
+
+    def _obtain(self) -> Token:
+        token = super()._obtain()
+        for member in list(self._family.members):  # still under the family's lock
+            member._current_refresh_token = self._current_refresh_token
+        return token
+
+    def use_refresh_token(self, refresh_token: str) -> None:
+        super().use_refresh_token(refresh_token)
+        with self._refresh_lock:
+            for member in list(self._family.members):
+                member._current_refresh_token = self._current_refresh_token
 
     def __getstate__(self) -> dict[str, Any]:
         if not self._default_tls:
-            return super().__getstate__()  # the caller's context: refused, as for any provider
-        # The session is only ever created under this lock, so nothing sees the gap.
-        with self._session_lock:
-            context, self._ssl_context = self._ssl_context, None
-            try:
-                return super().__getstate__()
-            finally:
-                self._ssl_context = context
+            state = super().__getstate__()  # the caller's context: refused, as for any provider
+        else:
+            # The session is only ever created under this lock, so nothing sees the gap.
+            with self._session_lock:
+                context, self._ssl_context = self._ssl_context, None
+                try:
+                    state = super().__getstate__()
+                finally:
+                    self._ssl_context = context
+        del state["_family"]  # a copy in another process is a chain of its own
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         if self._default_tls:
             self._ssl_context = _system_trust_store()
+        self._join(_Family())
 
 
 def _system_trust_store() -> ssl.SSLContext:
@@ -106,6 +145,7 @@ class TokenProvider(AuthCache):
         allow_insecure_http: bool = False,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        _family: Optional[_Family] = None,
     ) -> None:
         # h2o-authn treats an empty string as "not given"; so does this check.
         if token_endpoint_url and issuer_url:
@@ -134,6 +174,7 @@ class TokenProvider(AuthCache):
             expires_in_fallback=expires_in_fallback,
             clock=clock,
             default_tls=default_tls,
+            family=_family,
         )
         super().__init__(
             grant,
@@ -174,12 +215,16 @@ class TokenProvider(AuthCache):
     def with_scope(self, scope: str) -> TokenProvider:
         """A new provider for ``scope`` with every other setting of this one.
 
-        It starts from the newest refresh token this provider holds, and keeps
-        the timeout, TLS context and thresholds.
+        It keeps the timeout, TLS context and thresholds, and shares this
+        provider's refresh-token chain: it starts from the newest refresh token,
+        and when either refreshes, the other goes on from the rotated one.
         """
+        with self._grant._family.lock:
+            current = self._grant._current_refresh_token
         return TokenProvider(
-            refresh_token=self._grant._current_refresh_token,
+            refresh_token=current,
             scope=scope or self.scope,
+            _family=self._grant._family,
             **self._settings,
         )
 
