@@ -132,7 +132,7 @@ def load_private_key(
     a key object. ConfigError for everything that is not a usable private key.
     """
     _require_cryptography()
-    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
     if isinstance(private_key, Mapping):
         if password is not None:
@@ -145,7 +145,15 @@ def load_private_key(
         data = private_key.encode("utf-8") if looks_inline else _read_key_file(private_key)
     elif isinstance(private_key, os.PathLike):
         data = _read_key_file(private_key)
-    elif isinstance(private_key, PrivateKeyTypes.__args__):  # type: ignore[attr-defined]
+    elif isinstance(
+        private_key,
+        (
+            rsa.RSAPrivateKey,
+            ec.EllipticCurvePrivateKey,
+            ed25519.Ed25519PrivateKey,
+            ed448.Ed448PrivateKey,
+        ),
+    ):
         return private_key, None
     else:
         raise ConfigError(
