@@ -283,7 +283,8 @@ def parse_token_response(
     exp = jwt_expiry(access_token)
     lifetime = _lifetime(data.get("expires_in"))
     if exp is not None and (exp > now or lifetime is None):
-        expires_at, source = min(exp, now + MAX_LIFETIME), "jwt"
+        # Before 1970 is as expired as yesterday, and keeps Token.exp a valid datetime.
+        expires_at, source = min(max(exp, 0.0), now + MAX_LIFETIME), "jwt"
     elif lifetime is not None:
         # Also the path for a JWT whose exp is already past while expires_in is
         # not: that is clock skew between us and the server, and expires_in is

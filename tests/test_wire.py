@@ -274,8 +274,9 @@ def test_failed_discovery_is_retried_on_the_next_call(loopback: Loopback) -> Non
         return token_answer(request)
 
     server = loopback(answer)
+    # retries=0: the 503 would otherwise be retried within the first call.
     provider = ClientCredentialsTokenProvider(
-        client_id="svc", client_secret="secret", issuer_url=server.url
+        client_id="svc", client_secret="secret", issuer_url=server.url, retries=0
     )
     with pytest.raises(TokenEndpointError):
         provider.get_token()
