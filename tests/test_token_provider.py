@@ -678,3 +678,14 @@ def test_a_callers_tls_context_is_not_pickled_silently(cloud: CloudServer) -> No
     )
     with pytest.raises(TypeError, match="SSLContext"):
         pickle.dumps(provider)
+
+
+def test_a_public_client_against_the_real_provider(oidc: Any) -> None:
+    tokens = oidc.login_code_flow(client="app-public")
+    provider = TokenProvider(
+        refresh_token=tokens["refresh_token"], client_id="app-public", issuer_url=oidc.issuer
+    )
+    token = provider.token()
+    assert token and token != tokens["access_token"]
+    assert token.exp is not None and token.exp > datetime.now(timezone.utc)
+    assert provider.with_scope("openid api:read")() != token
