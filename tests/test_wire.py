@@ -266,7 +266,7 @@ def test_issuer_discovery_is_fetched_once(loopback: Loopback) -> None:
 
 
 def test_failed_discovery_is_retried_on_the_next_call(loopback: Loopback) -> None:
-    answers = iter([Response(503, "down"), Response(body={"token_endpoint": "later"})])
+    answers = iter([Response(500, "down"), Response(body={"token_endpoint": "later"})])
 
     def answer(request: Request) -> Response:
         if request.path.startswith("/.well-known"):
