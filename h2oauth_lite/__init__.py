@@ -28,6 +28,7 @@ _EXPORTS = {
     "TokenStoreError": "errors",
     "TokenStore": "token_store",
     "CodeFlow": "flows",
+    "authenticate": "authentication",
     "Config": "flows",
     "DeviceFlow": "flows",
     "ClientSecretBasic": "client_auth",
@@ -85,6 +86,7 @@ __all__ = [
     "TokenStoreError",
     "TransportError",
     "__version__",
+    "authenticate",
     "discover",
     "from_env",
     "parse_token_response",
@@ -93,6 +95,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .auth.token_provider import TokenProvider
+    from .authentication import authenticate
     from .bearer_auth import BearerAuth
     from .cache import AuthCache
     from .client_assertion import ClientSecretJWT, PrivateKeyJWT

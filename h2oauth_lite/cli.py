@@ -1,7 +1,9 @@
 """The ``h2oauth-lite`` command.
 
 Exit codes: 0 success, 1 an authentication or configuration error (one line
-on stderr, no traceback), 2 a usage error.
+on stderr, no traceback), 2 a usage error, 3 a login is needed but nobody can
+answer it (``token --host``/``--issuer`` without a usable stored token: run
+``h2oauth-lite login``), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Callable, Optional
 
-from .errors import AuthError
+from .errors import AuthError, NotInteractiveError
 
 __all__ = ["main"]
 
@@ -19,7 +21,12 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _token(args: argparse.Namespace) -> int:
+    from .cli_login import token_from_store
     from .from_environment import from_env
+
+    code = token_from_store(args)
+    if code is not None:
+        return code
 
     print(from_env().get_token().access_token)
     return 0
@@ -37,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="print an access token (configured by the H2O_AUTHN_* environment variables)",
     )
     token.set_defaults(run=_token)
+    from .cli_login import add_commands, add_store_options
+
+    add_store_options(token)
+    add_commands(commands)
     return parser
 
 
@@ -46,6 +57,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run: Command = args.run
     try:
         return run(args)
+    except NotInteractiveError as exc:
+        print(f"h2oauth-lite: error: {exc}", file=sys.stderr)
+        return 3
     except AuthError as exc:
         print(f"h2oauth-lite: error: {exc}", file=sys.stderr)
         return 1
