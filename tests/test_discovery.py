@@ -305,6 +305,6 @@ def test_discover_then_token_provider(cloud: CloudServer, monkeypatch: pytest.Mo
 
 
 def test_discovery_errors_pickle() -> None:
-    for error in (DiscoveryError("x"), DiscoveryLookupError("y")):
+    for error in (DiscoveryError("x"), DiscoveryLookupError("y"), h2oauth_lite.ArgumentError("z")):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)

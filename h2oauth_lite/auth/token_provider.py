@@ -54,14 +54,13 @@ class _RefreshGrant(RefreshTokenProvider):
     it is left out of a pickle (SSLContext cannot travel) and made again.
     """
 
-    def __init__(
-        self, *args: Any, default_tls: bool, family: Optional[_Family] = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, default_tls: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._default_tls = default_tls
-        self._join(family or _Family())
+        self._join(_Family())
 
     def _join(self, family: _Family) -> None:
+        """Become a member of ``family`` (and leave the family of one it was made with)."""
         self._family = family
         self._refresh_lock = family.lock  # RefreshTokenProvider sends under this lock
         family.members.add(self)
@@ -145,7 +144,6 @@ class TokenProvider(AuthCache):
         allow_insecure_http: bool = False,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        _family: Optional[_Family] = None,
     ) -> None:
         # h2o-authn treats an empty string as "not given"; so does this check.
         if token_endpoint_url and issuer_url:
@@ -174,7 +172,6 @@ class TokenProvider(AuthCache):
             expires_in_fallback=expires_in_fallback,
             clock=clock,
             default_tls=default_tls,
-            family=_family,
         )
         super().__init__(
             grant,
@@ -219,14 +216,15 @@ class TokenProvider(AuthCache):
         provider's refresh-token chain: it starts from the newest refresh token,
         and when either refreshes, the other goes on from the rotated one.
         """
-        with self._grant._family.lock:
-            current = self._grant._current_refresh_token
-        return TokenProvider(
-            refresh_token=current,
-            scope=scope or self.scope,
-            _family=self._grant._family,
-            **self._settings,
-        )
+        family = self._grant._family
+        with family.lock:
+            copy = TokenProvider(
+                refresh_token=self._grant._current_refresh_token,
+                scope=scope or self.scope,
+                **self._settings,
+            )
+            copy._grant._join(family)  # nobody has used the copy yet: safe to rewire
+        return copy
 
     @classmethod
     def from_discovery(
@@ -271,4 +269,8 @@ class TokenProvider(AuthCache):
         self._grant.close()
 
     def __repr__(self) -> str:
-        return f"TokenProvider({self._grant!r}, scope={self.scope!r})"
+        where = self._settings["token_endpoint_url"] or self._settings["issuer_url"]
+        return (
+            f"TokenProvider(endpoint={where!r}, client_auth={self._grant.client_auth!r}, "
+            f"scope={self.scope!r})"
+        )
