@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OIDC_DIR := tests/oidc
 NODE_STAMP := $(OIDC_DIR)/node_modules/.installed
+# A py-oidc-auth server for interop tests, in its own virtualenv (it needs Python 3.10+).
+OIDC_AUTH_VENV := $(VENV)-oidc-auth
+OIDC_AUTH_STAMP := $(OIDC_AUTH_VENV)/.installed
+OIDC_AUTH_PYTHON ?= python3
 PYTEST_ARGS ?=
 
 # ruff cannot read setup.cfg, so its settings live here, once. Optional[X]
@@ -15,7 +19,7 @@ PYTEST_ARGS ?=
 RUFF_ARGS := --target-version py39 --line-length 100 --select E,F,W,I,B,UP,SIM,RUF \
 	--ignore UP007,UP045
 
-.PHONY: all venv npm test lint typecheck pytest demo bench bench-peers soak test-py39 clean
+.PHONY: all venv npm oidc-auth test lint typecheck pytest demo bench bench-peers soak test-py39 clean
 
 all: test
 
@@ -47,7 +51,15 @@ typecheck: $(STAMP)
 		echo "typecheck: no modules in h2oauth_lite yet"; \
 	fi
 
-pytest: $(STAMP) $(NODE_STAMP)
+oidc-auth: $(OIDC_AUTH_STAMP)
+
+$(OIDC_AUTH_STAMP): tests/py_oidc_auth/requirements.txt
+	$(OIDC_AUTH_PYTHON) -m venv $(OIDC_AUTH_VENV)
+	$(OIDC_AUTH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r tests/py_oidc_auth/requirements.txt
+	touch $@
+
+pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP) $(NODE_STAMP)
@@ -67,6 +79,6 @@ test-py39:
 	$(MAKE) test PYTHON=$(PY39) VENV=.venv39
 
 clean:
-	rm -rf .venv .venv39 $(OIDC_DIR)/node_modules build dist *.egg-info \
+	rm -rf .venv .venv39 .venv-oidc-auth .venv39-oidc-auth $(OIDC_DIR)/node_modules build dist *.egg-info \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,104 @@
+"""Start a real py-oidc-auth server (FastAPI + uvicorn) in front of the test OpenID provider.
+
+The server runs from its own virtualenv, next to the test virtualenv
+(``<venv>-oidc-auth``, built by ``make oidc-auth``), as a child process on a
+free loopback port; its stdin is a pipe held here, so it exits with pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.oidc_fixture import OIDCServer, _free_port
+
+APP = Path(__file__).resolve().parent / "app.py"
+READY_TIMEOUT = 60.0
+
+
+def server_python() -> Path:
+    """The interpreter of the py-oidc-auth virtualenv that belongs to this test venv."""
+    return Path(sys.prefix + "-oidc-auth") / "bin" / "python"
+
+
+class PyOIDCAuthServer:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log_path = log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log_path.unlink(missing_ok=True)
+
+
+def start_py_oidc_auth(oidc: OIDCServer, client_id: str = "app-public") -> PyOIDCAuthServer:
+    python = server_python()
+    if not python.exists():
+        reason = f"{python} is missing (run `make oidc-auth`)"
+        if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+            pytest.fail(f"py-oidc-auth is required under CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    port = _free_port()
+    env = dict(
+        os.environ,
+        OIDC_AUTH_PORT=str(port),
+        OIDC_AUTH_CLIENT_ID=client_id,
+        OIDC_AUTH_DISCOVERY_URL=f"{oidc.issuer}/.well-known/openid-configuration",
+    )
+    fd, log_name = tempfile.mkstemp(prefix="py-oidc-auth-", suffix=".log")
+    with os.fdopen(fd, "wb") as log:
+        process = subprocess.Popen(
+            [str(python), str(APP)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=log,
+        )
+    server = PyOIDCAuthServer(process, port, Path(log_name))
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(f"{server.url}/openapi.json", timeout=2).status_code == 200:
+                return server
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    log = server.log()
+    server.stop()
+    raise RuntimeError(f"py-oidc-auth did not start:\n{log}")
+
+
+@pytest.fixture(scope="module")
+def py_oidc_auth(oidc: OIDCServer) -> Iterator[PyOIDCAuthServer]:
+    server = start_py_oidc_auth(oidc)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,112 @@
+"""Config(host=...) against a real py-oidc-auth server in front of the real oidc-provider."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from h2oauth_lite import CodeFlow, Config, DeviceFlow, TokenStore, authenticate
+from h2oauth_lite.errors import AccessDeniedError, NotInteractiveError
+from tests.oidc_fixture import OIDCServer
+from tests.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth
+
+pytestmark = pytest.mark.interop
+__all__ = ["py_oidc_auth"]
+
+
+class User:
+    """The device flow's output and sleep: approve (or deny) the URL once it is shown."""
+
+    def __init__(self, oidc: OIDCServer, approve: bool = True) -> None:
+        self.oidc = oidc
+        self.approve = approve
+        self.shown: list[str] = []
+        self.sleeps = 0
+        self.done = False
+
+    def output(self, message: str) -> None:
+        self.shown.append(message)
+
+    def sleep(self, _seconds: float) -> None:
+        self.sleeps += 1
+        urls = [m for line in self.shown for m in re.findall(r"http\S+user_code=\S+", line)]
+        if urls and not self.done:
+            self.done = True
+            self.oidc.complete_device(urls[-1], approve=self.approve)
+
+    def options(self) -> dict[str, Any]:
+        return {"output": self.output, "sleep": self.sleep}
+
+
+def test_device_flow_refresh_and_store(
+    oidc: OIDCServer, py_oidc_auth: PyOIDCAuthServer, tmp_path: Path
+) -> None:
+    store = TokenStore(tmp_path / "token-store.json")
+    config = Config(host=py_oidc_auth.url)
+    user = User(oidc)
+    token = authenticate(config, store=store, interactive=True, **user.options())
+    assert token.access_token.count(".") == 2 and token.refresh_token
+    assert token.extra.get("refresh_expires")  # py-oidc-auth's own member, kept
+    # The access token expires: refreshed through the server's refresh-token field.
+    store.put(config.key, replace(token, expires_at=time.time() - 1))
+    refreshed = authenticate(config, store=store, interactive=False)
+    assert refreshed.access_token != token.access_token
+    assert store.get(config.key) == refreshed
+
+
+def test_denial_inside_detail_stops_at_once(
+    oidc: OIDCServer, py_oidc_auth: PyOIDCAuthServer
+) -> None:
+    user = User(oidc, approve=False)
+    flow = DeviceFlow(Config(host=py_oidc_auth.url), **user.options())
+    with pytest.raises(AccessDeniedError) as caught:
+        flow.run()
+    assert caught.value.error == "access_denied"
+    assert user.sleeps <= 3  # not polled until the timeout
+
+
+def test_revoked_refresh_token_needs_a_login(
+    oidc: OIDCServer, py_oidc_auth: PyOIDCAuthServer, tmp_path: Path
+) -> None:
+    store = TokenStore(tmp_path / "token-store.json")
+    config = Config(host=py_oidc_auth.url)
+    token = authenticate(config, store=store, interactive=True, **User(oidc).options())
+    answer = requests.post(
+        oidc.revocation_endpoint,
+        data={"token": token.refresh_token, "client_id": "app-public"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    store.put(config.key, replace(token, expires_at=time.time() - 1))
+    with pytest.raises(NotInteractiveError):
+        authenticate(config, store=store, interactive=False)
+
+
+def test_code_flow_through_the_login_route(
+    oidc: OIDCServer, py_oidc_auth: PyOIDCAuthServer
+) -> None:
+    visits: list[str] = []
+
+    def browser(url: str) -> None:
+        visits.append(url)
+
+        def visit() -> None:
+            requests.get(oidc.complete_authorization(url), timeout=10)
+
+        threading.Thread(target=visit, daemon=True).start()
+
+    flow = CodeFlow(
+        Config(host=py_oidc_auth.url), browser=browser, output=lambda _m: None, timeout=30
+    )
+    token = flow.run()
+    assert token.access_token and token.refresh_token
+    # The browser went straight to the provider, with the server's PKCE challenge.
+    assert visits[0].startswith(oidc.authorization_endpoint)
+    assert "code_challenge_method=S256" in visits[0]
