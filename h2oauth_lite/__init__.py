@@ -39,6 +39,7 @@ _EXPORTS = {
     "JWTBearerTokenProvider": "jwt_bearer",
     "ClientCredentialsTokenProvider": "client_credentials",
     "RefreshTokenProvider": "refresh",
+    "RetryPolicy": "retry",
     "AuthCache": "cache",
     "BearerAuth": "bearer_auth",
     "from_env": "from_environment",
@@ -79,6 +80,7 @@ __all__ = [
     "NotInteractiveError",
     "PrivateKeyJWT",
     "RefreshTokenProvider",
+    "RetryPolicy",
     "Token",
     "TokenEndpointError",
     "TokenProvider",
@@ -122,6 +124,7 @@ if TYPE_CHECKING:
     from .h2ogpte import H2OGPTEAuth
     from .jwt_bearer import JWTBearerTokenProvider
     from .refresh import RefreshTokenProvider
+    from .retry import RetryPolicy
     from .token import AccessToken, Token, parse_token_response
     from .token_store import TokenStore
 
