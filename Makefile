@@ -79,6 +79,6 @@ test-py39:
 	$(MAKE) test PYTHON=$(PY39) VENV=.venv39
 
 clean:
-	rm -rf .venv .venv39 .venv-oidc-auth .venv39-oidc-auth $(OIDC_DIR)/node_modules build dist *.egg-info \
+	rm -rf .venv .venv39 .venv-oidc-auth .venv39-oidc-auth .venv-h2ogpte $(OIDC_DIR)/node_modules build dist *.egg-info \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -308,3 +308,14 @@ def test_discovery_errors_pickle() -> None:
     for error in (DiscoveryError("x"), DiscoveryLookupError("y"), h2oauth_lite.ArgumentError("z")):
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error) and str(copy) == str(error)
+
+
+def test_h2o_authn_create_and_timeouts(cloud: CloudServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from h2oauth_lite.auth.discovery import create
+
+    monkeypatch.setenv("H2O_CLOUD_CLIENT_CLI_TOKEN", "rt-0")
+    found = discover(cloud.url, http_timeout=None)  # None: the default, as h2o-discovery allows
+    assert create(found, "cli")() == "at-1"
+    assert cloud.token_requests()[0].form["client_id"] == "cli-client-id"
+    with pytest.raises(ValueError, match="positive"):
+        discover(cloud.url, http_timeout=0)

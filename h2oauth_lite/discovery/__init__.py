@@ -106,7 +106,7 @@ def discover(
     discovery_address: Optional[str] = None,
     config_path: Optional[PathLike] = None,
     *,
-    http_timeout: Duration = DEFAULT_HTTP_TIMEOUT,
+    http_timeout: Optional[Duration] = DEFAULT_HTTP_TIMEOUT,
     ssl_context: Optional[ssl.SSLContext] = None,
     allow_insecure_http: bool = False,
 ) -> Discovery:
@@ -122,7 +122,11 @@ def discover(
     cli_config = load_cli_config(cli_config_path(config_path))
     address = _address(environment, discovery_address, cli_config)
     check_url(address, allow_insecure_http=allow_insecure_http, what="discovery service")
-    timeout = to_seconds(http_timeout, "http_timeout")
+    timeout = to_seconds(
+        DEFAULT_HTTP_TIMEOUT if http_timeout is None else http_timeout, "http_timeout"
+    )
+    if timeout == 0:
+        raise ArgumentError("http_timeout must be positive")
     if ssl_context is None:
         import ssl as ssl_module
 
