@@ -75,7 +75,8 @@ def _pair(result: dict[str, Any], figure: str) -> str:
 
 def _ahead(ahead: dict[str, Any]) -> str:
     requests = common.fmt(ahead["token_requests"])
-    return f"{ahead['p99_ms']:.3f} / {ahead['max_ms']:.1f} / {requests}"
+    errors = common.fmt(ahead["caller_errors"])
+    return f"{ahead['p99_ms']:.3f} / {ahead['max_ms']:.1f} / {requests} / {errors}"
 
 
 def row(result: dict[str, Any], ours: dict[str, Any]) -> list[str]:
@@ -110,7 +111,7 @@ HEADER = [
     "CC stampede req/err",
     "RT stampede req/err",
     "stampede max ms",
-    "ahead p99 ms / max ms / req",
+    "ahead p99 ms / max ms / req / err",
     "50 refreshes ms each / conns",
     "auth/plain",
 ]
