@@ -148,6 +148,13 @@ def _read_body(response: requests.Response) -> bytes:
                 response.status_code, detail="response body larger than 1 MiB refused"
             )
         chunks.append(chunk)
+    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+    if declared.isdigit() and size < int(declared) and not encoded:
+        # urllib3 2 raises on a short body itself; urllib3 1.26 hands over what came.
+        where = safe_url(response.url or "")
+        raise TransportError(
+            f"the connection to {where} closed before the whole answer arrived", url=where
+        )
     return b"".join(chunks)
 
 
