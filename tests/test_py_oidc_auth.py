@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -12,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from h2oauth_lite import CodeFlow, Config, DeviceFlow, TokenStore, authenticate
+from h2oauth_lite import CodeFlow, Config, DeviceFlow, Token, TokenStore, authenticate
 from h2oauth_lite.errors import AccessDeniedError, NotInteractiveError
 from tests.oidc_fixture import OIDCServer
-from tests.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth
+from tests.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth, require_server_python
 
 pytestmark = pytest.mark.interop
 __all__ = ["py_oidc_auth"]
@@ -110,3 +112,51 @@ def test_code_flow_through_the_login_route(
     # The browser went straight to the provider, with the server's PKCE challenge.
     assert visits[0].startswith(oidc.authorization_endpoint)
     assert "code_challenge_method=S256" in visits[0]
+
+
+def _peer(script: str, *args: str) -> str:
+    """Run ``script`` with py-oidc-auth-client's interpreter; its stdout."""
+    python = require_server_python()
+    result = subprocess.run(
+        [str(python), "-c", script, *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+_PEER_READ = """
+import json, sys
+from py_oidc_auth_client.token_store import TokenStore
+print(json.dumps(TokenStore(sys.argv[1]).get(sys.argv[2])))
+"""
+
+_PEER_WRITE = """
+import sys
+from py_oidc_auth_client.token_store import TokenStore
+TokenStore(sys.argv[1]).put(sys.argv[2], {
+    "access_token": "peer-at", "token_type": "Bearer", "expires": 1900000000,
+    "refresh_token": "peer-rt", "refresh_expires": 1900003600, "scope": "openid",
+    "headers": {"Authorization": "Bearer peer-at"},
+})
+"""
+
+
+def test_py_oidc_auth_client_reads_our_store(tmp_path: Path) -> None:
+    path = str(tmp_path / "token-store.json")
+    TokenStore(path).put(
+        "https://MyApp.example.com:443/x",
+        Token("our-at", expires_at=time.time() + 600, refresh_token="our-rt"),
+    )
+    token = json.loads(_peer(_PEER_READ, path, "https://myapp.example.com"))
+    assert token["access_token"] == "our-at"
+    assert token["refresh_token"] == "our-rt"
+    assert token["headers"] == {"Authorization": "Bearer our-at"}
+
+
+def test_we_read_py_oidc_auth_client_store(tmp_path: Path) -> None:
+    path = str(tmp_path / "token-store.json")
+    _peer(_PEER_WRITE, path, "https://myapp.example.com")
+    token = TokenStore(path).get("myapp.example.com")
+    assert token is not None
+    assert (token.access_token, token.refresh_token) == ("peer-at", "peer-rt")
+    assert token.expires_at == 1_900_000_000

@@ -58,13 +58,19 @@ class PyOIDCAuthServer:
         self.log_path.unlink(missing_ok=True)
 
 
-def start_py_oidc_auth(oidc: OIDCServer, client_id: str = "app-public") -> PyOIDCAuthServer:
+def require_server_python() -> Path:
+    """The interpreter, or skip (fail under CI: a silent skip there would hide a broken install)."""
     python = server_python()
     if not python.exists():
         reason = f"{python} is missing (run `make oidc-auth`)"
         if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
             pytest.fail(f"py-oidc-auth is required under CI: {reason}", pytrace=False)
         pytest.skip(reason)
+    return python
+
+
+def start_py_oidc_auth(oidc: OIDCServer, client_id: str = "app-public") -> PyOIDCAuthServer:
+    python = require_server_python()
     port = _free_port()
     env = dict(
         os.environ,
