@@ -35,8 +35,11 @@ def _refresh(url: str, retries: Any) -> RefreshTokenProvider:
 
 
 def _html(status: int) -> Response:
-    return Response(status, "<html><body><h1>Service Unavailable</h1></body></html>",
-                    {"Content-Type": "text/html"})
+    return Response(
+        status,
+        "<html><body><h1>Service Unavailable</h1></body></html>",
+        {"Content-Type": "text/html"},
+    )
 
 
 @pytest.mark.parametrize("status", sorted(RETRY_STATUSES))
@@ -179,3 +182,31 @@ def test_backoff_grows_with_jitter_below_the_cap(loopback: Any) -> None:
 def test_bad_policies_are_refused(options: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
         RetryPolicy(**options)
+
+
+def test_jwt_bearer_retries_answers_with_the_same_assertion(loopback: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from h2oauth_lite import JWTBearerTokenProvider
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode("ascii")
+    )
+    script = Script(_html(503), good("tok-jwt"))
+    server = loopback(script)
+    sleeps: list[float] = []
+    provider = JWTBearerTokenProvider(
+        f"{server.url}/token", "svc", "svc", pem, alg="ES256", retries=_policy(sleeps)
+    )
+    assert provider.get_token().access_token == "tok-jwt"
+    first, second = script.seen
+    # urllib3 re-sends the request as it was: a server that refuses a replayed
+    # jti refuses the retry, which the README says.
+    assert first.form["assertion"] == second.form["assertion"]
