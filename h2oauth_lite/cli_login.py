@@ -53,8 +53,19 @@ def add_commands(commands: Any) -> None:
         const="code",
         help="authorization code flow in a local browser",
     )
-    login.add_argument(
-        "--no-open", action="store_true", help="print the login URL only, do not start a browser"
+    opening = login.add_mutually_exclusive_group()
+    opening.add_argument(
+        "--open",
+        dest="open",
+        action="store_true",
+        default=None,
+        help="start a browser (default with --browser only)",
+    )
+    opening.add_argument(
+        "--no-open",
+        dest="open",
+        action="store_false",
+        help="print the login URL only, do not start a browser",
     )
     login.add_argument(
         "--port",
@@ -110,7 +121,9 @@ def _login(args: argparse.Namespace) -> int:
     if config is None:
         raise ConfigError("login needs --host URL, or --issuer URL with --client-id ID")
     store = _store(args)
-    options: dict[str, Any] = {"output": to_stderr, "open_browser": not args.no_open}
+    # The device flow is for devices without a browser: it opens one only when asked.
+    open_browser = args.flow == "code" if args.open is None else args.open
+    options: dict[str, Any] = {"output": to_stderr, "open_browser": open_browser}
     if args.flow == "code" and args.port:
         options["redirect_ports"] = args.port
     authenticate(
