@@ -205,6 +205,20 @@ class TokenStore:
             raise TokenStoreError(
                 f"cannot write the token store {self.path}: {exc.strerror or exc}"
             ) from None
+        self._remove_leftovers(directory)
+
+    def _remove_leftovers(self, directory: str) -> None:
+        """Delete temporary files of writers killed mid-write.
+
+        Writes happen only under the lock we hold, so any temporary file still
+        there belongs to a dead writer; each holds a full copy of the tokens.
+        """
+        prefix = os.path.basename(self.path) + "."
+        with contextlib.suppress(OSError):
+            for name in os.listdir(directory):
+                if name.startswith(prefix) and name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(directory, name))
 
 
 def _stored_form(token: Token) -> dict[str, Any]:

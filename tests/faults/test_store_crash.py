@@ -78,3 +78,5 @@ def test_sigkill_mid_write_never_leaves_a_torn_file(tmp_path: Path) -> None:
     # The dead writers' lock is free: a normal write still goes through at once.
     TokenStore(path, lock_timeout=2).put(HOST, Token("tok-after", expires_at=2e9))
     assert TokenStore(path).get(HOST) is not None
+    # ... and it cleared the temporary copies the killed writers left behind.
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
