@@ -11,8 +11,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# requests' and PyJWT's own dependencies, and nothing of ours beyond them.
-EXPECTED = {"h2oauth-lite", "requests", "pyjwt", "certifi", "charset-normalizer", "idna", "urllib3"}
+
+# Run inside the fresh venv: our direct requirements (markers applied, extras
+# not requested), and the closure of everything they pull in.
+CLOSURE = """
+import json
+from importlib.metadata import requires
+from pip._vendor.packaging.requirements import Requirement
+from pip._vendor.packaging.utils import canonicalize_name
+
+def direct(name):
+    found = []
+    for line in requires(name) or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            found.append(canonicalize_name(requirement.name))
+    return found
+
+ours = direct("h2oauth-lite")
+seen, todo = set(), list(ours)
+while todo:
+    name = todo.pop()
+    if name not in seen:
+        seen.add(name)
+        todo.extend(direct(name))
+print(json.dumps({"direct": sorted(ours), "closure": sorted(seen)}))
+"""
 
 
 @pytest.mark.slow
@@ -33,9 +57,16 @@ def test_plain_install_has_only_the_two_runtime_dependencies(tmp_path: Path) -> 
         text=True,
         timeout=120,
     )
-    names = {entry["name"].lower() for entry in json.loads(listing.stdout)}
-    names -= {"pip", "setuptools", "wheel"}
-    assert names == EXPECTED
+    installed = {entry["name"].lower().replace("_", "-") for entry in json.loads(listing.stdout)}
+    installed -= {"pip", "setuptools", "wheel"}
+    walked = subprocess.run(
+        [str(python), "-c", CLOSURE], check=True, capture_output=True, text=True, timeout=60
+    )
+    requirements = json.loads(walked.stdout)
+    assert requirements["direct"] == ["pyjwt", "requests"]
+    # Nothing is installed that requests and PyJWT do not ask for themselves.
+    assert installed == {"h2oauth-lite", *requirements["closure"]}
+    assert "cryptography" not in installed
 
     probe = (
         "import importlib.resources as r, sys, h2oauth_lite;"
