@@ -275,6 +275,7 @@ def _send(
     allow_insecure_http: bool,
     **kwargs: Any,
 ) -> tuple[requests.Response, bytes]:
+    """A 2xx answer and its whole body; TokenEndpointError for any other status."""
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
@@ -293,6 +294,9 @@ def _send(
         body = _read_body(response)
     except requests.exceptions.RequestException as exc:
         raise _transport_error(exc, url, timeout) from exc
+    logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
+    if not 200 <= response.status_code < 300:
+        raise error_from_response(response.status_code, body, response.headers.get("Location"))
     return response, body
 
 
@@ -323,9 +327,6 @@ def post_form(
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
     )
-    logger.debug("POST %s -> %s", safe_url(url), response.status_code)
-    if not 200 <= response.status_code < 300:
-        raise error_from_response(response.status_code, body, response.headers.get("Location"))
     if ignore_body:
         return None
     decoded = _decode_json(body)
@@ -356,9 +357,6 @@ def get_json(
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
     )
-    logger.debug("GET %s -> %s", safe_url(url), response.status_code)
-    if not 200 <= response.status_code < 300:
-        raise error_from_response(response.status_code, body, response.headers.get("Location"))
     decoded = _decode_json(body)
     if decoded is _NOT_JSON:
         raise InvalidTokenResponseError(

@@ -40,6 +40,12 @@ def _require_id(client_id: str) -> str:
     return client_id
 
 
+def _require_secret(client_secret: str, method: str) -> str:
+    if not client_secret:
+        raise ConfigError(f"{method} needs a client_secret")
+    return client_secret
+
+
 class ClientSecretBasic:
     """``client_secret_basic``: id and secret in an HTTP Basic ``Authorization`` header.
 
@@ -49,9 +55,7 @@ class ClientSecretBasic:
 
     def __init__(self, client_id: str, client_secret: str) -> None:
         self.client_id = _require_id(client_id)
-        if not client_secret:
-            raise ConfigError("client_secret_basic needs a client_secret")
-        self._secret = client_secret
+        self._secret = _require_secret(client_secret, "client_secret_basic")
 
     def apply(self, token_url: str, headers: dict[str, str], data: dict[str, str]) -> None:
         pair = f"{quote_plus(self.client_id)}:{quote_plus(self._secret)}"
@@ -68,9 +72,7 @@ class ClientSecretPost:
 
     def __init__(self, client_id: str, client_secret: str) -> None:
         self.client_id = _require_id(client_id)
-        if not client_secret:
-            raise ConfigError("client_secret_post needs a client_secret")
-        self._secret = client_secret
+        self._secret = _require_secret(client_secret, "client_secret_post")
 
     def apply(self, token_url: str, headers: dict[str, str], data: dict[str, str]) -> None:
         data["client_id"] = self.client_id
