@@ -16,6 +16,7 @@ from h2oauth_lite import (
     TokenEndpointError,
 )
 from tests.loopback import LoopbackServer, Request, Response
+from tests.threads import run_together
 
 Loopback = Callable[..., LoopbackServer]
 
@@ -55,35 +56,6 @@ class CountingProvider:
 def cache_for(provider: CountingProvider, **options: object) -> AuthCache:
     clock = provider.clock
     return AuthCache(provider, clock=clock.epoch, monotonic=clock.monotonic, **options)
-
-
-def run_together(
-    count: int, target: Callable[[], object]
-) -> tuple[list[object], list[BaseException]]:
-    """Release ``count`` threads at once on ``target``; their results and errors."""
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        barrier.wait()
-        try:
-            value = target()
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(value)
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "a caller hung"
-    return results, errors
 
 
 def test_fresh_token_comes_from_memory() -> None:

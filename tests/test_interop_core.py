@@ -15,7 +15,7 @@ from h2oauth_lite import (
     TokenEndpointError,
 )
 from tests.oidc_fixture import OIDCServer
-from tests.test_cache import run_together
+from tests.threads import run_together
 
 pytestmark = pytest.mark.interop
 

@@ -20,6 +20,7 @@ from h2oauth_lite.discovery import Client, Credentials, Discovery, Environment
 from h2oauth_lite.errors import InvalidTokenResponseError
 from tests.discovery_server import CloudServer
 from tests.loopback import Request, Response
+from tests.threads import run_together
 
 
 class Clock:
@@ -301,7 +302,7 @@ def test_threads_on_a_provider_and_its_scoped_copy(cloud: CloudServer, clock: Cl
             chosen = next(picks)
         return chosen()
 
-    results, errors = run_threads(32, call)
+    results, errors = run_together(32, call)
     assert errors == []  # one chain, so no refresh token was ever sent twice
     assert len(cloud.token_requests()) == 2  # one per provider, each scope its own token
     assert sorted(set(results)) == ["at-1", "at-2"] and len(results) == 32
@@ -499,37 +500,12 @@ def tls_server(tls_files: tuple[str, str], loopback: Any) -> Callable[[], str]:
 # -- threads --------------------------------------------------------------------
 
 
-def run_threads(count: int, target: Callable[[], str]) -> tuple[list[str], list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        barrier.wait()
-        try:
-            value = target()
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(value)
-
-    threads = [threading.Thread(target=work) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
-
-
 def test_32_threads_on_an_expired_token_send_one_refresh(cloud: CloudServer, clock: Clock) -> None:
     provider = make(cloud, clock)
     provider.token()
     clock.advance(4000)
     cloud.state.token_delay = 0.2  # keep the refresh in flight while the others arrive
-    results, errors = run_threads(32, provider)
+    results, errors = run_together(32, provider)
     assert errors == []
     assert results == ["at-2"] * 32
     assert len(cloud.token_requests()) == 2
@@ -549,7 +525,7 @@ def test_32_threads_with_a_real_rotating_provider(oidc: Any) -> None:
     )
     first = provider()
     shift[0] = 3600.0  # every token of the provider is expired now
-    results, errors = run_threads(32, provider)
+    results, errors = run_together(32, provider)
     assert errors == []
     assert len(set(results)) == 1 and results[0] != first
     # The provider's own chain is intact: one more refresh works.
