@@ -10,7 +10,6 @@ pages, which accept any user name.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
+
+from tests.child_process import read_log, stop_child
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 SERVER_SCRIPT = OIDC_DIR / "server.mjs"
@@ -158,25 +159,11 @@ class OIDCServer:
         self.metadata = response.json()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            if self.process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log_path.unlink(missing_ok=True)
+        stop_child(self.process, self.log_path, timeout=5)
 
     def log(self) -> str:
         """What the provider wrote to stderr, for failure messages."""
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     # -- static facts ----------------------------------------------------
 

@@ -7,7 +7,6 @@ free loopback port; its stdin is a pipe held here, so it exits with pytest.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.child_process import read_log, stop_child
 from tests.oidc_fixture import OIDCServer, _free_port
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -38,24 +38,10 @@ class PyOIDCAuthServer:
         self.url = f"http://127.0.0.1:{port}"
 
     def log(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            if self.process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self.log_path.unlink(missing_ok=True)
+        stop_child(self.process, self.log_path, timeout=10)
 
 
 def require_server_python() -> Path:
