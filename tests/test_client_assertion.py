@@ -30,6 +30,7 @@ from h2oauth_lite import (
 )
 from h2oauth_lite.client_assertion import CLIENT_ASSERTION_TYPE
 from h2oauth_lite.client_auth import NoClientAuth, client_auth_for
+from tests.oidc_client_auth import ALL_CLIENTS, auth_for
 from tests.oidc_fixture import OIDCServer
 
 TOKEN_URL = "https://idp.example.test/token"
@@ -386,26 +387,11 @@ def oidc_keys() -> dict[str, Any]:
     return {path.stem: json.loads(path.read_text()) for path in keys.glob("*.json")}
 
 
-def _auth_for(oidc: OIDCServer, name: str) -> Any:
-    entry = oidc.client(name)
-    method = entry["token_endpoint_auth_method"]
-    if method == "client_secret_basic":
-        return ClientSecretBasic(name, entry["client_secret"])
-    if method == "client_secret_post":
-        return ClientSecretPost(name, entry["client_secret"])
-    if method == "client_secret_jwt":
-        return ClientSecretJWT(name, entry["client_secret"])
-    return PrivateKeyJWT(name, oidc.private_jwk(name), alg=entry["token_endpoint_auth_signing_alg"])
-
-
-ALL_CLIENTS = ["cc-basic", "cc-post", "cc-jwt", "cc-pkjwt-rs256", "cc-pkjwt-es256"]
-
-
 @pytest.mark.interop
 @pytest.mark.parametrize("name", ALL_CLIENTS)
 def test_every_method_gets_a_token(oidc: OIDCServer, name: str) -> None:
     provider = ClientCredentialsTokenProvider(
-        oidc.token_endpoint, name, client_auth=_auth_for(oidc, name), scope="api:read"
+        oidc.token_endpoint, name, client_auth=auth_for(oidc, name), scope="api:read"
     )
     token = provider.get_token()
     claims = jwt.decode(token.access_token, options={"verify_signature": False})
@@ -416,7 +402,7 @@ def test_every_method_gets_a_token(oidc: OIDCServer, name: str) -> None:
 @pytest.mark.interop
 @pytest.mark.parametrize("name", ["cc-jwt", "cc-pkjwt-es256"])
 def test_jwt_methods_through_discovery_and_issuer_audience(oidc: OIDCServer, name: str) -> None:
-    auth = _auth_for(oidc, name)
+    auth = auth_for(oidc, name)
     auth.audience = oidc.issuer  # some servers want their issuer; oidc-provider takes both
     provider = ClientCredentialsTokenProvider(
         issuer_url=oidc.issuer, client_id=name, client_auth=auth, allow_insecure_http=True
@@ -477,7 +463,7 @@ def test_wrong_audience_is_refused_and_the_error_says_so(oidc: OIDCServer) -> No
 @pytest.mark.interop
 @pytest.mark.parametrize("name", ["cc-jwt", "cc-pkjwt-rs256"])
 def test_a_replayed_assertion_is_refused(oidc: OIDCServer, name: str) -> None:
-    auth = _auth_for(oidc, name)
+    auth = auth_for(oidc, name)
     assertion = auth.assertion(oidc.token_endpoint)
     form = {
         "grant_type": "client_credentials",

@@ -10,18 +10,15 @@ import pytest
 from h2oauth_lite import (
     AuthCache,
     ClientCredentialsTokenProvider,
-    ClientSecretBasic,
-    ClientSecretJWT,
-    ClientSecretPost,
     ConfigError,
     InvalidTokenResponseError,
-    PrivateKeyJWT,
     RefreshTokenProvider,
     Token,
     TokenEndpointError,
 )
 from h2oauth_lite.token_management import introspection_result, token_form
 from tests.loopback import LoopbackServer, Request, Response
+from tests.oidc_client_auth import ALL_CLIENTS, auth_for
 from tests.oidc_fixture import OIDCServer
 
 # -- pure ---------------------------------------------------------------------------------
@@ -51,26 +48,11 @@ def test_introspection_result_shape() -> None:
 
 # -- against oidc-provider -----------------------------------------------------------------
 
-ALL_CLIENTS = ["cc-basic", "cc-post", "cc-jwt", "cc-pkjwt-rs256", "cc-pkjwt-es256"]
-
-
-def _auth_for(oidc: OIDCServer, name: str) -> Any:
-    entry = oidc.client(name)
-    method = entry["token_endpoint_auth_method"]
-    if method == "client_secret_basic":
-        return ClientSecretBasic(name, entry["client_secret"])
-    if method == "client_secret_post":
-        return ClientSecretPost(name, entry["client_secret"])
-    if method == "client_secret_jwt":
-        return ClientSecretJWT(name, entry["client_secret"])
-    return PrivateKeyJWT(name, oidc.private_jwk(name), alg=entry["token_endpoint_auth_signing_alg"])
-
-
 def _opaque_provider(oidc: OIDCServer, name: str, **options: Any) -> ClientCredentialsTokenProvider:
     return ClientCredentialsTokenProvider(
         issuer_url=oidc.issuer,
         client_id=name,
-        client_auth=_auth_for(oidc, name),
+        client_auth=auth_for(oidc, name),
         scope="api:read",
         extra_params={"resource": oidc.opaque_resource},
         allow_insecure_http=True,
