@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import secrets
 import shutil
 import socket
@@ -423,6 +424,30 @@ class OIDCServer:
             )
         tokens: dict[str, Any] = response.json()
         return tokens
+
+
+class DeviceUser:
+    """A device flow's ``output`` and ``sleep``: approves (or denies) the URL shown, once."""
+
+    def __init__(self, oidc: OIDCServer, approve: bool = True) -> None:
+        self.oidc = oidc
+        self.approve = approve
+        self.shown: list[str] = []
+        self.sleeps = 0
+        self.logins = 0
+
+    def output(self, message: str) -> None:
+        self.shown.append(message)
+
+    def sleep(self, _seconds: float) -> None:
+        self.sleeps += 1
+        urls = [m for line in self.shown for m in re.findall(r"http\S+user_code=\S+", line)]
+        if urls and self.logins == 0:
+            self.logins += 1
+            self.oidc.complete_device(urls[-1], approve=self.approve)
+
+    def options(self) -> dict[str, Any]:
+        return {"output": self.output, "sleep": self.sleep}
 
 
 def _reader(stream: Any, lines: queue.Queue[Optional[str]]) -> None:

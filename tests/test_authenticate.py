@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -13,33 +12,11 @@ import requests
 from h2oauth_lite import Config, Token, TokenStore, authenticate
 from h2oauth_lite.errors import ConfigError, NotInteractiveError
 from h2oauth_lite.interactive import not_interactive_reason
-from tests.oidc_fixture import OIDCServer
+from tests.oidc_fixture import DeviceUser, OIDCServer
 
 SCOPE = "openid offline_access api:read"
 # Nothing listens here: a test that must not touch the network fails loudly if it does.
 DEAD_ISSUER = "http://127.0.0.1:9"
-
-
-class DeviceUser:
-    """Output + sleep for the device flow: reads the URL it is shown and approves it."""
-
-    def __init__(self, oidc: OIDCServer, approve: bool = True) -> None:
-        self.oidc = oidc
-        self.approve = approve
-        self.shown: list[str] = []
-        self.logins = 0
-
-    def output(self, message: str) -> None:
-        self.shown.append(message)
-
-    def sleep(self, _seconds: float) -> None:
-        urls = [m for line in self.shown for m in re.findall(r"http\S+user_code=\S+", line)]
-        if urls and self.logins == 0:
-            self.logins += 1
-            self.oidc.complete_device(urls[-1], approve=self.approve)
-
-    def options(self) -> dict[str, Any]:
-        return {"output": self.output, "sleep": self.sleep}
 
 
 def _config(oidc: OIDCServer) -> Config:

@@ -3,48 +3,22 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from h2oauth_lite import CodeFlow, Config, DeviceFlow, Token, TokenStore, authenticate
 from h2oauth_lite.errors import AccessDeniedError, NotInteractiveError
-from tests.oidc_fixture import OIDCServer
+from tests.oidc_fixture import DeviceUser, OIDCServer
 from tests.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth, require_server_python
 
 pytestmark = pytest.mark.interop
 __all__ = ["py_oidc_auth"]
-
-
-class User:
-    """The device flow's output and sleep: approve (or deny) the URL once it is shown."""
-
-    def __init__(self, oidc: OIDCServer, approve: bool = True) -> None:
-        self.oidc = oidc
-        self.approve = approve
-        self.shown: list[str] = []
-        self.sleeps = 0
-        self.done = False
-
-    def output(self, message: str) -> None:
-        self.shown.append(message)
-
-    def sleep(self, _seconds: float) -> None:
-        self.sleeps += 1
-        urls = [m for line in self.shown for m in re.findall(r"http\S+user_code=\S+", line)]
-        if urls and not self.done:
-            self.done = True
-            self.oidc.complete_device(urls[-1], approve=self.approve)
-
-    def options(self) -> dict[str, Any]:
-        return {"output": self.output, "sleep": self.sleep}
 
 
 def test_device_flow_refresh_and_store(
@@ -52,7 +26,7 @@ def test_device_flow_refresh_and_store(
 ) -> None:
     store = TokenStore(tmp_path / "token-store.json")
     config = Config(host=py_oidc_auth.url)
-    user = User(oidc)
+    user = DeviceUser(oidc)
     token = authenticate(config, store=store, interactive=True, **user.options())
     assert token.access_token.count(".") == 2 and token.refresh_token
     assert token.extra.get("refresh_expires")  # py-oidc-auth's own member, kept
@@ -66,7 +40,7 @@ def test_device_flow_refresh_and_store(
 def test_denial_inside_detail_stops_at_once(
     oidc: OIDCServer, py_oidc_auth: PyOIDCAuthServer
 ) -> None:
-    user = User(oidc, approve=False)
+    user = DeviceUser(oidc, approve=False)
     flow = DeviceFlow(Config(host=py_oidc_auth.url), **user.options())
     with pytest.raises(AccessDeniedError) as caught:
         flow.run()
@@ -79,7 +53,7 @@ def test_revoked_refresh_token_needs_a_login(
 ) -> None:
     store = TokenStore(tmp_path / "token-store.json")
     config = Config(host=py_oidc_auth.url)
-    token = authenticate(config, store=store, interactive=True, **User(oidc).options())
+    token = authenticate(config, store=store, interactive=True, **DeviceUser(oidc).options())
     answer = requests.post(
         oidc.revocation_endpoint,
         data={"token": token.refresh_token, "client_id": "app-public"},
