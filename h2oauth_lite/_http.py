@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from ._log import logger
 from .errors import ConfigError, InvalidTokenResponseError, TokenEndpointError, TransportError
@@ -32,6 +32,7 @@ __all__ = [
     "check_url",
     "error_from_response",
     "get_json",
+    "get_redirect",
     "new_session",
     "post_form",
     "safe_url",
@@ -273,9 +274,11 @@ def _send(
     *,
     timeout: float,
     allow_insecure_http: bool,
+    redirect_expected: bool = False,
     **kwargs: Any,
 ) -> tuple[requests.Response, bytes]:
-    """A 2xx answer and its whole body; TokenEndpointError for any other status."""
+    """A 2xx answer (a 3xx with a Location, when expected) and its whole body;
+    TokenEndpointError for any other status."""
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
@@ -295,8 +298,13 @@ def _send(
     except requests.exceptions.RequestException as exc:
         raise _transport_error(exc, url, timeout) from exc
     logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
-    if not 200 <= response.status_code < 300:
-        raise error_from_response(response.status_code, body, response.headers.get("Location"))
+    location = response.headers.get("Location")
+    if redirect_expected:
+        answered = response.is_redirect and bool(location)
+    else:
+        answered = 200 <= response.status_code < 300
+    if not answered:
+        raise error_from_response(response.status_code, body, location)
     return response, body
 
 
@@ -363,3 +371,24 @@ def get_json(
             response.status_code, detail=f"{safe_url(url)} did not answer JSON: {_snippet(body)}"
         )
     return decoded
+
+
+def get_redirect(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+    params: Optional[Mapping[str, str]] = None,
+) -> str:
+    """GET a login route that answers with a redirect; the absolute target, not followed."""
+    response, _ = _send(
+        session,
+        "GET",
+        url,
+        params=dict(params or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+        redirect_expected=True,
+    )
+    return urljoin(url, response.headers["Location"])

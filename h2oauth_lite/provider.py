@@ -132,6 +132,10 @@ class BaseTokenProvider:
         return self._timeout
 
     @property
+    def allow_insecure_http(self) -> bool:
+        return self._allow_insecure_http
+
+    @property
     def session(self) -> requests.Session:
         """The HTTP session, created on first use so that importing stays cheap."""
         session = self._session

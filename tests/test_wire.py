@@ -298,3 +298,20 @@ def test_exactly_one_of_auth_url_and_issuer_url() -> None:
         ClientCredentialsTokenProvider(client_id="svc", client_secret="secret")
     with pytest.raises(ConfigError, match="exactly one"):
         ClientCredentialsTokenProvider("https://a/t", "svc", "secret", issuer_url="https://a")
+
+
+def test_get_redirect_returns_the_target_unfollowed(loopback: Loopback) -> None:
+    import requests
+
+    from h2oauth_lite._http import get_redirect
+
+    target = loopback(token_answer)
+    login = loopback(Response(302, b"", {"Location": "/authorize?state=s"}))
+    with requests.Session() as session:
+        assert get_redirect(session, login.url + "/login") == login.url + "/authorize?state=s"
+        assert target.requests == []
+        with pytest.raises(TokenEndpointError) as caught:
+            get_redirect(session, target.url + "/login")  # a 200 is not the expected redirect
+        assert caught.value.status_code == 200
+        with pytest.raises(ConfigError, match="over plain http"):
+            get_redirect(session, "http://idp.example.com/login")

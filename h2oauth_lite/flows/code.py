@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .._http import error_from_response, safe_url
+from .._http import get_redirect, safe_url
 from ..durations import Duration, to_seconds
 from ..errors import (
     AccessDeniedError,
@@ -30,7 +30,6 @@ from ..errors import (
     FlowTimeoutError,
     InvalidTokenResponseError,
     TokenEndpointError,
-    TransportError,
 )
 from ..token import Token
 from ._common import Output, open_in_browser, to_stderr
@@ -148,19 +147,17 @@ class CodeFlow:
         return _Login(endpoint + separator + urlencode(params), state, verifier, nonce)
 
     def _prepare_py_oidc_auth(self, redirect_uri: str) -> _Login:
-        import requests
-
+        # py-oidc-auth builds the authorization URL itself (its state carries
+        # the PKCE verifier); its login route answers with a redirect to it.
         url = self._client.endpoint("authorization_endpoint")
         params = {"redirect_uri": redirect_uri, "offline_access": "true", "prompt": "consent"}
-        try:
-            response = self._client.session.get(
-                url, params=params, allow_redirects=False, timeout=self._client.timeout
-            )
-        except requests.RequestException as exc:
-            raise TransportError(f"could not reach {safe_url(url)}: {type(exc).__name__}") from exc
-        location = response.headers.get("Location")
-        if not response.is_redirect or not location:
-            raise error_from_response(response.status_code, response.content)
+        location = get_redirect(
+            self._client.session,
+            url,
+            params=params,
+            timeout=self._client.timeout,
+            allow_insecure_http=self._client.allow_insecure_http,
+        )
         state = dict(parse_qsl(urlsplit(location).query)).get("state", "")
         parts = state.split("|", 2)
         if len(parts) != 3 or not parts[2]:
