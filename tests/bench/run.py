@@ -98,8 +98,9 @@ def main() -> int:
             "--ahead-runs", str(AHEAD_RUNS),
         )  # fmt: skip
         defaults = common.run_child(
-            python, "h2oauth-lite-defaults", server.url, "--figures", "ahead"
-        )
+            python, "h2oauth-lite-defaults", server.url, "--figures", "ahead",
+            "--ahead-runs", str(AHEAD_RUNS),
+        )  # fmt: skip
         drop_in = common.run_child(
             python, "h2oauth-lite-tokenprovider", server.url,
             "--figures", "stampede_rt,sequential", "--runs", str(RUNS),
