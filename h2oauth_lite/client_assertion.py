@@ -77,8 +77,17 @@ def _require_cryptography() -> None:
 def _read_key_file(path: Union[str, os.PathLike[str]]) -> bytes:
     try:
         return Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the name
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        if isinstance(path, str):
+            # A string may be the key itself (a PEM body without its header lines,
+            # say), and base64 has "/" in it: no test tells the two apart, so the
+            # string is never quoted.
+            raise ConfigError(
+                "the private key is not PEM text, a JWK or a readable file (a string of "
+                f"{len(path)} characters; cannot read the private key file it would name: "
+                f"{reason})"
+            ) from None
         raise ConfigError(
             f"cannot read the private key file {os.fspath(path)!r}: {reason}"
         ) from None

@@ -222,10 +222,26 @@ def test_password_for_a_plain_key_is_an_error(rsa_key: rsa.RSAPrivateKey) -> Non
 
 
 def test_unreadable_key_file(tmp_path: Path) -> None:
+    # A path object is certainly a path, and naming it helps; a string may be key text.
     with pytest.raises(ConfigError, match=r"cannot read the private key file .*missing\.pem"):
+        PrivateKeyJWT("c", tmp_path / "missing.pem")
+    with pytest.raises(ConfigError, match="cannot read the private key file") as caught:
         PrivateKeyJWT("c", str(tmp_path / "missing.pem"))
+    assert "missing.pem" not in str(caught.value)
     with pytest.raises(ConfigError, match="cannot read the private key file"):
         PrivateKeyJWT("c", tmp_path)  # a directory
+
+
+def test_key_text_without_its_pem_lines_is_never_quoted(rsa_key: rsa.RSAPrivateKey) -> None:
+    pem = _pem(rsa_key).decode("ascii")
+    body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+    with pytest.raises(ConfigError) as caught:
+        PrivateKeyJWT("c", body)
+    message = str(caught.value)
+    assert "not PEM text, a JWK or a readable file" in message
+    assert f"a string of {len(body)} characters" in message
+    assert body[:16] not in message and body[-16:] not in message
+    assert len(message) < 200
 
 
 @pytest.mark.parametrize(
