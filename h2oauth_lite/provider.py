@@ -183,7 +183,10 @@ class BaseTokenProvider:
             explain = getattr(self.client_auth, "explain_rejection", None)
             if explain is None:
                 raise
-            raise explain(exc, url) from exc
+            explained = explain(exc, url)
+            if explained is exc:  # nothing to add; "from exc" would make it its own cause
+                raise
+            raise explained from exc
 
     def _grant(self, form: Mapping[str, str]) -> Token:
         """Send one token request with this client's authentication; the parsed Token."""

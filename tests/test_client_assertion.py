@@ -549,3 +549,24 @@ def test_no_module_imports_cryptography_at_import_time() -> None:
                 f"{path.name}: {name}" for name in names if name.split(".")[0] == "cryptography"
             ]
     assert offenders == []
+
+
+def test_a_refusal_is_raised_as_it_came_or_explained_from_it(loopback: Any) -> None:
+    from tests.loopback import Response
+
+    answers = iter(
+        [Response(400, {"error": "invalid_scope"}), Response(401, {"error": "invalid_client"})]
+    )
+    server = loopback(lambda request: next(answers))
+    provider = ClientCredentialsTokenProvider(
+        f"{server.url}/token", client_auth=ClientSecretJWT("svc", SECRET), retries=0
+    )
+    with pytest.raises(TokenEndpointError) as caught:
+        provider.get_token()
+    assert caught.value.error == "invalid_scope"
+    assert caught.value.__cause__ is not caught.value
+    with pytest.raises(TokenEndpointError) as explained:
+        provider.get_token()
+    assert "client_secret_jwt assertion" in str(explained.value)
+    assert isinstance(explained.value.__cause__, TokenEndpointError)
+    assert explained.value.__cause__ is not explained.value
