@@ -49,8 +49,16 @@ class RefreshTokenProvider(BaseTokenProvider):
         self._refresh_lock = threading.Lock()
 
     def get_token(self) -> Token:
-        with self._refresh_lock:
+        with self._chain_lock():
             return super().get_token()
+
+    def _chain_lock(self) -> threading.Lock:
+        """The lock that every use of this refresh-token chain goes under.
+
+        A provider has a chain of its own; subclasses whose providers share one
+        chain return the lock of that chain instead.
+        """
+        return self._refresh_lock
 
     def _obtain(self) -> Token:
         form = {
@@ -68,7 +76,7 @@ class RefreshTokenProvider(BaseTokenProvider):
 
     def use_refresh_token(self, refresh_token: str) -> None:
         """Continue from a refresh token obtained elsewhere (another process, a store)."""
-        with self._refresh_lock:
+        with self._chain_lock():
             self._current_refresh_token = _check_refresh_token(refresh_token)
 
     def __getstate__(self) -> dict[str, Any]:

@@ -308,6 +308,28 @@ def test_threads_on_a_provider_and_its_scoped_copy(cloud: CloudServer, clock: Cl
     assert sorted(set(results)) == ["at-1", "at-2"] and len(results) == 32
 
 
+def test_fork_hooks_leave_the_family_on_one_lock(cloud: CloudServer, clock: Clock) -> None:
+    provider = make(cloud, clock)
+    scoped = provider.with_scope("other")
+    # What a forked child runs, in an order where members reset before the family.
+    provider.provider._after_fork()
+    scoped.provider._after_fork()
+    provider.provider._family._after_fork()
+    assert provider.provider._chain_lock() is scoped.provider._chain_lock()
+    cloud.state.token_delay = 0.05
+    picks = itertools.cycle([provider, scoped])
+    lock = threading.Lock()
+
+    def call() -> str:
+        with lock:
+            chosen = next(picks)
+        return chosen()
+
+    _results, errors = run_together(8, call)
+    assert errors == []  # the rotated refresh token was never sent twice
+    assert [r.form["refresh_token"] for r in cloud.token_requests()] == ["rt-0", "rt-1"]
+
+
 # -- errors ---------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .. import config
+from .._fork import after_fork_in_child
 from ..cache import AuthCache
 from ..durations import Duration
 from ..errors import ArgumentError, ConfigError, TokenEndpointError
@@ -39,12 +40,20 @@ class _Family:
     """Providers that share one refresh-token chain: the original and its with_scope() copies.
 
     With rotation, a refresh token works once; so the family refreshes one at a
-    time and every member learns each new refresh token at once.
+    time and every member learns each new refresh token at once. The lock is
+    the family's alone: members look it up here on every use rather than keep
+    a reference, so when a fork replaces it, every member is on the new one.
     """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.members: weakref.WeakSet[_RefreshGrant] = weakref.WeakSet()
+        after_fork_in_child(self)
+
+    def _after_fork(self) -> None:
+        # A fork copies the lock held, if a parent thread was refreshing, but
+        # not that thread: in the child, nobody would ever release it.
+        self.lock = threading.Lock()
 
 
 class _RefreshGrant(RefreshTokenProvider):
@@ -62,8 +71,10 @@ class _RefreshGrant(RefreshTokenProvider):
     def _join(self, family: _Family) -> None:
         """Become a member of ``family`` (and leave the family of one it was made with)."""
         self._family = family
-        self._refresh_lock = family.lock  # RefreshTokenProvider sends under this lock
         family.members.add(self)
+
+    def _chain_lock(self) -> threading.Lock:
+        return self._family.lock  # RefreshTokenProvider refreshes under this lock
 
     def _obtain(self) -> Token:
         token = super()._obtain()
@@ -73,7 +84,7 @@ class _RefreshGrant(RefreshTokenProvider):
 
     def use_refresh_token(self, refresh_token: str) -> None:
         super().use_refresh_token(refresh_token)
-        with self._refresh_lock:
+        with self._chain_lock():
             for member in list(self._family.members):
                 member._current_refresh_token = self._current_refresh_token
 
@@ -217,7 +228,7 @@ class TokenProvider(AuthCache):
         and when either refreshes, the other goes on from the rotated one.
         """
         family = self._grant._family
-        with family.lock:
+        with self._grant._chain_lock():
             copy = TokenProvider(
                 refresh_token=self._grant._current_refresh_token,
                 scope=scope or self.scope,
