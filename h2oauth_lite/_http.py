@@ -174,7 +174,8 @@ def _snippet(body: bytes) -> str:
 def _decode_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    # RecursionError: "[[[[..." nested past the parser's depth, well inside the body limit.
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _NOT_JSON
 
 

@@ -172,7 +172,7 @@ def load_private_key(
     if data.lstrip().startswith(b"{"):
         try:
             jwk = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise ConfigError("the private key looks like JSON but does not parse") from None
         if not isinstance(jwk, Mapping):
             raise ConfigError("a JSON private key must be a JWK object")

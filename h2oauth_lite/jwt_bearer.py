@@ -171,7 +171,7 @@ def _read_service_account(path: Union[str, os.PathLike[str]]) -> Mapping[str, An
         raise ConfigError(f"cannot read the service-account file {name!r}: {reason}") from None
     try:
         account = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser depth
         raise ConfigError(f"the service-account file {name!r} is not valid JSON") from None
     if not isinstance(account, Mapping):
         raise ConfigError(f"the service-account file {name!r} is not a JSON object")

@@ -250,6 +250,7 @@ def test_key_text_without_its_pem_lines_is_never_quoted(rsa_key: rsa.RSAPrivateK
         (b"-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", "not a private"),
         (b"plain garbage", "neither PEM nor a JWK"),
         ("{not json", "does not parse"),
+        ('{"d": ' + "[" * 200_000, "does not parse"),
         ({"kty": "RSA", "n": "AQAB", "e": "AQAB"}, "public key"),
         ({"kty": "XYZ", "d": "AA"}, "not a usable private key"),
         (12345, "not int"),

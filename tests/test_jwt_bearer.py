@@ -229,6 +229,7 @@ def test_from_service_account_file(
     [
         (None, "cannot read the service-account file"),
         ("{not json", "is not valid JSON"),
+        ("[" * 200_000, "is not valid JSON"),
         ("[1, 2]", "is not a JSON object"),
         (json.dumps({"private_key": "x", "token_uri": "https://t.test"}), "has no client_email"),
         (json.dumps({"client_email": "a@b", "token_uri": "https://t.test"}), "has no private_key"),

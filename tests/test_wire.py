@@ -177,6 +177,19 @@ def test_2xx_answers_that_are_not_token_responses(
     assert SECRET not in str(caught.value)
 
 
+@pytest.mark.parametrize("status", [200, 502])
+def test_deeply_nested_json_is_not_json(loopback: Loopback, status: int) -> None:
+    nested = b"[" * 200_000  # well under the body limit, far past the parser's recursion limit
+    server = loopback(Response(status, nested, {"Content-Type": "application/json"}))
+    with pytest.raises(TokenEndpointError) as caught:
+        provider_for(server, retries=0).get_token()
+    assert caught.value.status_code == status
+    if status == 200:
+        assert isinstance(caught.value, InvalidTokenResponseError)
+        assert "not JSON" in str(caught.value)
+    assert len(str(caught.value)) < 400
+
+
 def test_redirect_is_never_followed(loopback: Loopback) -> None:
     elsewhere = loopback(token_answer)
     server = loopback(Response(302, b"", {"Location": elsewhere.url + "/steal?x=1"}))
