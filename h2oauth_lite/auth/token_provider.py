@@ -20,7 +20,7 @@ from .._fork import after_fork_in_child
 from ..cache import AuthCache
 from ..durations import Duration
 from ..errors import ArgumentError, ConfigError, TokenEndpointError
-from ..refresh import RefreshTokenProvider
+from ..refresh import RefreshTokenProvider, _check_refresh_token
 from ..token import Token
 
 if TYPE_CHECKING:
@@ -83,10 +83,12 @@ class _RefreshGrant(RefreshTokenProvider):
         return token
 
     def use_refresh_token(self, refresh_token: str) -> None:
-        super().use_refresh_token(refresh_token)
+        checked = _check_refresh_token(refresh_token)
+        # One acquisition for the whole family: a member's refresh in between
+        # would otherwise be overwritten with this older token.
         with self._chain_lock():
-            for member in list(self._family.members):
-                member._current_refresh_token = self._current_refresh_token
+            for member in list(self._family.members):  # self among them
+                member._current_refresh_token = checked
 
     def __getstate__(self) -> dict[str, Any]:
         if not self._default_tls:
