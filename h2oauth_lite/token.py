@@ -31,6 +31,9 @@ __all__ = [
 DEFAULT_EXPIRES_IN_FALLBACK = 30.0
 # Ten years: anything longer is a server bug, and a huge float would overflow datetime.
 MAX_LIFETIME = 10 * 365 * 24 * 3600.0
+# 9999-12-31T23:59:59Z, the last second a datetime holds: a stored expiry past it
+# (or before 1970) is corrupt, not a token that lives for ever.
+_LAST_EPOCH_SECOND = 253_402_300_799.0
 
 
 def mask(secret: Optional[str]) -> str:
@@ -132,9 +135,14 @@ class Token:
     @property
     def exp(self) -> Optional[datetime]:
         """``expires_at`` as a timezone-aware datetime."""
-        if self.expires_at is None:
+        if self.expires_at is None or math.isnan(self.expires_at):
             return None
-        return datetime.fromtimestamp(self.expires_at, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(self.expires_at, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            # A Token built by hand may hold any float; past the calendar, clamp to it.
+            edge = datetime.max if self.expires_at > 0 else datetime.min
+            return edge.replace(tzinfo=timezone.utc)
 
     def as_access_token(self) -> AccessToken:
         """The ``str`` form h2o-authn callers expect; ``exp`` is None when it was only guessed."""
@@ -165,6 +173,8 @@ class Token:
         expires_at = data.get("expires_at", data.get("expires"))
         if isinstance(expires_at, bool) or not isinstance(expires_at, (int, float, type(None))):
             raise ValueError("stored token has a non-numeric expiry")
+        if expires_at is not None:
+            expires_at = _stored_expiry(expires_at)
         values: dict[str, Any] = {}
         for name in ("token_type", "refresh_token", "scope", "id_token"):
             value = data.get(name)
@@ -175,7 +185,7 @@ class Token:
         return cls(
             access_token=access_token,
             token_type=values.pop("token_type") or "Bearer",
-            expires_at=None if expires_at is None else float(expires_at),
+            expires_at=expires_at,
             extra={key: value for key, value in data.items() if key not in derived},
             **values,
         )
@@ -195,6 +205,17 @@ class Token:
 
     def keys(self) -> Iterator[str]:
         return iter(_ITEM_NAMES)
+
+
+def _stored_expiry(value: float) -> float:
+    """A stored expiry as epoch seconds; ValueError when no clock could ever reach it."""
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int with hundreds of digits
+        raise ValueError("stored token has an out-of-range expiry") from None
+    if not 0.0 <= seconds <= _LAST_EPOCH_SECOND:  # also False for NaN
+        raise ValueError("stored token has an out-of-range expiry")
+    return seconds
 
 
 def jwt_expiry(token: str) -> Optional[float]:

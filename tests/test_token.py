@@ -196,3 +196,28 @@ def test_to_dict_round_trips_through_parsing() -> None:
         "scope": "s",
     }
     assert pickle.loads(pickle.dumps(token)) == token
+
+
+@pytest.mark.parametrize(
+    "expires_at", [float("inf"), float("-inf"), float("nan"), 1e20, 10**400, -1e20]
+)
+def test_from_dict_refuses_expiries_no_clock_reaches(expires_at: object) -> None:
+    with pytest.raises(ValueError, match="expiry"):
+        Token.from_dict({"access_token": "a", "expires_at": expires_at})
+    with pytest.raises(ValueError, match="expiry"):
+        Token.from_dict({"access_token": "a", "expires": expires_at})
+
+
+def test_from_dict_keeps_ordinary_expiries() -> None:
+    assert Token.from_dict({"access_token": "a", "expires_at": 0}).expires_at == 0.0
+    assert Token.from_dict({"access_token": "a", "expires": 1_700_000_000}).expires_at == 1.7e9
+
+
+@pytest.mark.parametrize("expires_at", [float("inf"), 1e20, -1e20])
+def test_exp_never_raises(expires_at: float) -> None:
+    token = Token("a", expires_at=expires_at)
+    exp = token.exp
+    assert exp is not None and exp.tzinfo is not None
+    assert exp == (datetime.max if expires_at > 0 else datetime.min).replace(tzinfo=timezone.utc)
+    assert token.as_access_token().exp == exp
+    assert Token("a", expires_at=float("nan")).exp is None
