@@ -107,7 +107,15 @@ def check_url(url: str, *, allow_insecure_http: bool = False, what: str = "token
     """Refuse URLs that would send credentials in the clear or nowhere sensible."""
     if not isinstance(url, str) or not url:
         raise ConfigError(f"the {what} URL is missing")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # parsed lazily: a bad port would otherwise raise at the first request
+    except ValueError:
+        # Not quoted: the parser's message may repeat parts of the URL (user info).
+        raise ConfigError(
+            f"the {what} URL cannot be parsed (a bad port, or an unclosed '[' around an "
+            "IPv6 address?)"
+        ) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"the {what} URL must be an absolute http(s) URL, got {safe_url(url)!r}")
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from typing import Any, Optional
 
 from .authentication import authenticate
+from .durations import to_seconds
 from .errors import ConfigError
 from .flows._common import to_stderr
 from .flows.server import DEFAULT_SCOPE, Config
@@ -74,7 +76,7 @@ def add_commands(commands: Any) -> None:
         metavar="N",
         help="loopback port for --browser (repeatable; default any free port)",
     )
-    login.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS")
+    login.add_argument("--timeout", type=_seconds, default=600.0, metavar="SECONDS")
     add_store_options(login)
     login.set_defaults(run=_login, flow="device")
 
@@ -86,6 +88,17 @@ def add_commands(commands: Any) -> None:
     logout = commands.add_parser("logout", help="forget a stored login (all without --host)")
     add_store_options(logout)
     logout.set_defaults(run=_logout)
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds; anything else is a usage error (exit 2)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return to_seconds(seconds, "--timeout")
 
 
 def _store(args: argparse.Namespace) -> TokenStore:

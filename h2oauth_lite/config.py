@@ -8,6 +8,7 @@ import time. Values are stripped; an empty value counts as unset, because
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -154,7 +155,8 @@ def _seconds(environ: Optional[Mapping[str, str]], name: str) -> Optional[float]
         seconds = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not seconds > 0:
+    # float() reads "inf" and "1e400" as infinity, which no socket timeout takes.
+    if not 0 < seconds < math.inf:
         raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
     return seconds
 

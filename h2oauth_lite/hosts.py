@@ -26,7 +26,10 @@ def normalise_host(host: str) -> str:
     text = host.strip()
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed "[" around an IPv6 address
+        raise ConfigError("the host cannot be parsed as a URL or a host name") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise ConfigError(f"host must be an http(s) URL or a host name, got scheme {scheme!r}")

@@ -8,6 +8,7 @@ small and a provider can be tested on its own.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 import warnings
@@ -80,8 +81,8 @@ class BaseTokenProvider:
         if (auth_url is None) == (issuer_url is None):
             raise ConfigError("give exactly one of auth_url (the token endpoint) and issuer_url")
         self._timeout = to_seconds(timeout, "timeout")
-        if self._timeout == 0:
-            raise ValueError("timeout must be positive")
+        if not 0 < self._timeout < math.inf:  # an infinite one overflows the socket's
+            raise ValueError("timeout must be a positive, finite number of seconds")
         self._allow_insecure_http = allow_insecure_http
         self._auth_url = (
             None

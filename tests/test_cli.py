@@ -83,3 +83,46 @@ def test_server_refusal_is_one_line_without_the_secret(oidc: OIDCServer) -> None
 def test_usage_errors_exit_2() -> None:
     assert run(env={}).returncode == 2
     assert run("no-such-command", env={}).returncode == 2
+
+
+def _one_line(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 if code == 1 else result.stderr.endswith("\n")
+    last: str = result.stderr.splitlines()[-1]
+    return last
+
+
+_BAD_IPV6 = "https://[::1/token"
+_CLIENT = {"H2O_AUTHN_CLIENT_ID": "svc", "H2O_AUTHN_CLIENT_SECRET": "svc-secret"}
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["token"], {"H2O_AUTHN_URI": _BAD_IPV6, **_CLIENT}),
+        (["token", "--host", _BAD_IPV6], {}),
+        (["login", "--issuer", _BAD_IPV6, "--client-id", "c", "--no-open"], {}),
+        (["logout", "--host", _BAD_IPV6], {}),
+        (["token"], {"H2O_AUTHN_URI": "http://127.0.0.1:1/t", "H2O_AUTHN_TIMEOUT": "inf", **_CLIENT}),  # noqa: E501
+    ],
+    ids=["env-uri", "token-host", "login-issuer", "logout-host", "env-timeout-inf"],
+)
+def test_bad_urls_and_durations_are_one_line_exit_1(
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> None:
+    if args != ["token"]:
+        args = [*args, "--store", str(tmp_path / "store.json")]
+    line = _one_line(run(*args, env=env), 1)
+    assert line.startswith("h2oauth-lite: error: ")
+    assert "svc-secret" not in line
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "inf", "nan", "soon"])
+def test_bad_login_timeout_is_a_usage_error(value: str, tmp_path: Path) -> None:
+    result = run(
+        "login", "--host", "http://127.0.0.1:1", "--timeout", value,
+        "--store", str(tmp_path / "store.json"), env={},
+    )  # fmt: skip
+    line = _one_line(result, 2)
+    assert "--timeout" in line and "seconds" in line

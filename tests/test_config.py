@@ -69,7 +69,7 @@ def test_client_credentials_from_env(loopback: Loopback) -> None:
     assert server.requests[0].form["client_secret"] == "secret"
 
 
-@pytest.mark.parametrize("value", ["soon", "-1", "0"])
+@pytest.mark.parametrize("value", ["soon", "-1", "0", "inf", "nan", "1e400", "Infinity"])
 def test_bad_timeout_is_a_config_error(value: str) -> None:
     env = {
         "H2O_AUTHN_URI": "https://i/t",

@@ -213,7 +213,8 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["", "idp.example.com/token", "ftp://idp.example.com/t", "https://"]
+    "url",
+    ["", "idp.example.com/token", "ftp://idp.example.com/t", "https://", "https://[::1/token"],
 )
 def test_malformed_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError):
@@ -258,6 +259,8 @@ def test_timeout_accepts_timedelta_and_rejects_nonsense(loopback: Loopback) -> N
     assert provider_for(server, timeout=timedelta(seconds=3)).timeout == 3.0
     with pytest.raises(ValueError):
         provider_for(server, timeout=-1)
+    with pytest.raises(ValueError, match="finite"):
+        provider_for(server, timeout=float("inf"))  # no socket takes it
     with pytest.raises(TypeError):
         provider_for(server, timeout="10")
 
