@@ -137,6 +137,9 @@ class FileLock:
         return fd
 
     def _timed_out(self) -> TokenStoreError:
+        # The holder is usually in a token refresh; say what was waited for and what to change.
         return TokenStoreError(
-            f"another process held the lock {self.path} for more than {self.timeout:g} s"
+            f"timed out after {self.timeout:g} s waiting for the token store lock {self.path}: "
+            "another process or thread held the lock all that time (a slow or stuck token "
+            "refresh?); TokenStore(lock_timeout=...) sets how long to wait"
         )

@@ -8,20 +8,25 @@ import requests
 from requests.auth import AuthBase
 
 from ._log import logger
+from .cache import AuthCache
 from .provider import SupportsGetToken
 
 __all__ = ["BearerAuth"]
 
 _RETRIED = "_h2oauth_lite_retried"
+# The access token a request went out with, for a compare-and-swap invalidation.
+_SENT = "_h2oauth_lite_sent_token"
 
 
 class BearerAuth(AuthBase):
     """Sets ``Authorization: <type> <token>`` from a provider or an AuthCache.
 
-    When the resource server answers 401 the cached token is dropped
-    (``invalidate()``), a new one is fetched and the request is sent once
-    more, provided its body can be sent again (not a stream or generator) and
-    the new token differs from the refused one.
+    When the resource server answers 401 the refused token is dropped
+    (``invalidate(token=...)``: only if it is still the cached one, so late
+    401s of requests that carried an already replaced token cost no token
+    request), a new one is fetched and the request is sent once more,
+    provided its body can be sent again (not a stream or generator) and the
+    new token differs from the refused one.
     """
 
     def __init__(self, provider: SupportsGetToken) -> None:
@@ -32,6 +37,7 @@ class BearerAuth(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.provider.get_token()
         request.headers["Authorization"] = f"{token.token_type} {token.access_token}"
+        setattr(request, _SENT, token.access_token)
         request.hooks["response"].append(self._handle_401)
         return request
 
@@ -42,9 +48,12 @@ class BearerAuth(AuthBase):
         if not _replayable(request):
             return response
         refused = request.headers.get("Authorization")
-        invalidate = getattr(self.provider, "invalidate", None)
-        if callable(invalidate):
-            invalidate()
+        if isinstance(self.provider, AuthCache):
+            self.provider.invalidate(token=getattr(request, _SENT, None))
+        else:
+            invalidate = getattr(self.provider, "invalidate", None)
+            if callable(invalidate):
+                invalidate()
         token = self.provider.get_token()
         header = f"{token.token_type} {token.access_token}"
         if header == refused:

@@ -32,7 +32,7 @@ from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
 from .errors import ConfigError
-from .persisted import fetch_via_store, load_stored, store_key
+from .persisted import store_link
 from .provider import SupportsGetToken
 from .token import AccessToken, Token
 from .token_store import TokenStore
@@ -79,7 +79,9 @@ class AuthCache:
     turns it off) is how long before the expiry one background thread starts
     fetching the next token while callers keep the current one.
     With ``store`` (a :class:`~h2oauth_lite.TokenStore`) and ``key`` (the host),
-    tokens persist across runs and processes refresh once between them.
+    tokens persist across runs and processes refresh once between them; the
+    entry belongs to the provider's ``client_id``, and a cache of another
+    client raises ConfigError rather than use it.
     ``max_token_age`` (default: none) makes a token due for refresh that long
     after it was fetched even when it would live longer.
     """
@@ -112,8 +114,7 @@ class AuthCache:
         self._monotonic = monotonic
         self._init_runtime_state()
         # With a store, tokens outlive the process and are shared with other processes.
-        self._store = store
-        self._key = store_key(store, key)
+        self._store = store_link(store, key, provider)
         self._load_from_store()
         after_fork_in_child(self)
 
@@ -125,8 +126,8 @@ class AuthCache:
         self._backoff = 0.0
 
     def _load_from_store(self) -> None:
-        if self._store is not None and self._key is not None:
-            stored = load_stored(self._store, self._key, self.provider)
+        if self._store is not None:
+            stored = self._store.load(self.provider)
             if stored is not None:
                 self._entry = self._entry_for(stored)
 
@@ -147,9 +148,17 @@ class AuthCache:
         """The bare access token."""
         return self.get_token().access_token
 
-    def invalidate(self) -> None:
-        """Forget the cached token: the next call asks the provider."""
+    def invalidate(self, token: Optional[TokenLike] = None) -> None:
+        """Forget the cached token: the next call asks the provider.
+
+        With ``token`` (a Token or an access token), only when that is still the
+        cached one: a refusal of a token already replaced costs no request.
+        """
+        value = token.access_token if isinstance(token, Token) else token
         with self._lock:
+            entry = self._entry
+            if value is not None and (entry is None or entry.token.access_token != value):
+                return
             self._entry = None
             self._backoff_until = 0.0
 
@@ -165,7 +174,9 @@ class AuthCache:
         """Revoke ``token`` (default: the cached token) through the provider.
 
         When it is the cached access or refresh token, the cache drops that
-        token, so the next call asks for a new one.
+        token, so the next call asks for a new one. With a store, a revoked
+        refresh token removes the stored entry and a revoked access token marks
+        it expired, so no process is handed the revoked token from there.
         """
         target = self.cached if token is None else token
         if target is None:
@@ -176,6 +187,8 @@ class AuthCache:
             entry = self._entry
             if entry is not None and value in (entry.token.access_token, entry.token.refresh_token):
                 self._entry = None
+        if self._store is not None:
+            self._store.forget(value, self._clock())
 
     def introspect(
         self, token: Optional[TokenLike] = None, token_type_hint: Optional[str] = None
@@ -268,13 +281,9 @@ class AuthCache:
 
     def _fetch(self) -> Token:
         """Where a new token comes from; one call per flight."""
-        if self._store is not None and self._key is not None:
-            return fetch_via_store(
-                self._store,
-                self._key,
-                self.provider,
-                self.cached,
-                lambda token: self._monotonic() < self._entry_for(token).refresh_at,
+        if self._store is not None:
+            return self._store.fetch(
+                self.provider, lambda token: self._monotonic() < self._entry_for(token).refresh_at
             )
         return self.provider.get_token()
 

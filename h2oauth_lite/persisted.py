@@ -5,14 +5,25 @@ again first: when another process has refreshed meanwhile, its token (and
 its rotated refresh token) is used instead of a second refresh. Otherwise
 the provider is asked, and the new token is written before anyone sees it,
 so a rotated refresh token is never lost with the process that received it.
+
+"Another process has refreshed" means the entry changed since this cache
+last read or wrote it. An entry this cache has already seen is never newer
+than what the cache and its provider hold: the cache dropped its token
+(a 401, a revocation) or its last write failed, and in both cases handing
+the stored refresh token back to the provider could resend a spent one.
+
+An entry names the client it was written for; a cache of another client
+refuses it (ConfigError) rather than serving that client's tokens or
+replacing its refresh token.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ._log import logger
-from .errors import ConfigError
+from .errors import ConfigError, TokenStoreError
 from .hosts import normalise_host
 from .token import Token
 
@@ -20,56 +31,109 @@ if TYPE_CHECKING:
     from .provider import SupportsGetToken
     from .token_store import TokenStore
 
-__all__ = ["fetch_via_store", "load_stored", "store_key"]
+__all__ = ["StoreLink", "store_link"]
 
 
-def store_key(store: Optional[TokenStore], key: Optional[str]) -> Optional[str]:
-    """The normalised key for ``store``; ConfigError when a store comes without one."""
+def store_link(
+    store: Optional[TokenStore], key: Optional[str], provider: SupportsGetToken
+) -> Optional[StoreLink]:
+    """The link of a cache to ``store``; ConfigError when a store comes without a key."""
     if store is None:
         if key is not None:
             raise ConfigError("key= only makes sense together with store=")
         return None
     if key is None:
         raise ConfigError("AuthCache(store=...) needs key=, the host its tokens belong to")
-    return normalise_host(key)
+    return StoreLink(store, normalise_host(key), _client_id(provider))
 
 
-def hand_refresh_token(provider: SupportsGetToken, token: Token) -> None:
+class StoreLink:
+    """One cache's entry in a TokenStore: whose it is, and what the cache last saw there."""
+
+    def __init__(self, store: TokenStore, key: str, client_id: Optional[str]) -> None:
+        self.store = store
+        self.key = key
+        self.client_id = client_id
+        self._seen: Optional[Token] = None
+
+    def load(self, provider: SupportsGetToken) -> Optional[Token]:
+        """The stored token (its refresh token handed to ``provider``), or None."""
+        token = self._read()
+        self._seen = token
+        if token is not None:
+            _hand_refresh_token(provider, token)
+        return token
+
+    def fetch(self, provider: SupportsGetToken, fresh: Callable[[Token], bool]) -> Token:
+        """A new token: another process's if it refreshed meanwhile, else the provider's.
+
+        A stored token is taken when it is new to this cache and ``fresh(token)``
+        says it would not be due for refresh yet.
+        """
+        with self.store.lock():
+            stored = self._read()
+            if stored is not None and not _same(stored, self._seen):
+                _hand_refresh_token(provider, stored)
+                self._seen = stored
+                if fresh(stored):
+                    logger.debug("using the token another process stored for %s", self.key)
+                    return stored
+            token = provider.get_token()
+            self._write(token)
+            return token
+
+    def forget(self, value: str, now: float) -> None:
+        """Keep a revoked ``value`` (access or refresh token) from being served from the store.
+
+        A revoked refresh token removes the entry; a revoked access token leaves
+        the entry marked expired, so its refresh token still serves the next refresh.
+        """
+        with self.store.lock():
+            stored = self._read()
+            if stored is None:
+                return
+            if value == stored.refresh_token:
+                self.store.remove(self.key)
+                self._seen = None
+            elif value == stored.access_token:
+                self._write(dataclasses.replace(stored, expires_at=now))
+
+    def _read(self) -> Optional[Token]:
+        token, owner = self.store.entry(self.key)
+        if token is not None and owner and self.client_id and owner != self.client_id:
+            raise ConfigError(
+                f"the token stored for {self.key} in {self.store.path} belongs to client_id "
+                f"{owner!r}, not {self.client_id!r}: give each client a TokenStore file of its own"
+            )
+        return token
+
+    def _write(self, token: Token) -> None:
+        try:
+            self.store.put(self.key, token, client_id=self.client_id)
+        except TokenStoreError as exc:
+            # The token is good and its refresh token may be the only live one: keep
+            # serving it from memory rather than lose it over a disk problem.
+            logger.warning("new token for %s not stored, kept in memory only: %s", self.key, exc)
+        else:
+            self._seen = token
+
+
+def _client_id(provider: SupportsGetToken) -> Optional[str]:
+    client_id = getattr(provider, "client_id", None)
+    return client_id if isinstance(client_id, str) and client_id else None
+
+
+def _same(token: Token, other: Optional[Token]) -> bool:
+    return (
+        other is not None
+        and token.access_token == other.access_token
+        and token.refresh_token == other.refresh_token
+        and token.expires_at == other.expires_at
+    )
+
+
+def _hand_refresh_token(provider: SupportsGetToken, token: Token) -> None:
     """Let a refresh-grant provider continue from ``token``'s refresh token."""
     use = getattr(provider, "use_refresh_token", None)
     if token.refresh_token and callable(use):
         use(token.refresh_token)
-
-
-def load_stored(store: TokenStore, key: str, provider: SupportsGetToken) -> Optional[Token]:
-    """The stored token of ``key`` (its refresh token handed to ``provider``), or None."""
-    token = store.get(key)
-    if token is not None:
-        hand_refresh_token(provider, token)
-    return token
-
-
-def fetch_via_store(
-    store: TokenStore,
-    key: str,
-    provider: SupportsGetToken,
-    current: Optional[Token],
-    fresh: Callable[[Token], bool],
-) -> Token:
-    """A new token for ``key``: another process's if it refreshed meanwhile, else the provider's.
-
-    ``current`` is the token the caller holds (None: none yet); a stored token
-    is taken when it differs from it and ``fresh(token)`` says it would not be
-    due for refresh yet.
-    """
-    with store.lock():
-        stored = store.get(key)
-        if stored is not None:
-            hand_refresh_token(provider, stored)
-            differs = current is None or stored.access_token != current.access_token
-            if differs and fresh(stored):
-                logger.debug("using the token another process stored for %s", key)
-                return stored
-        token = provider.get_token()
-        store.put(key, token)
-        return token

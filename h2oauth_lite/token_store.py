@@ -11,6 +11,11 @@ lands atomically (a unique temporary file in the same directory, fsync,
 ``os.replace``), so readers never need the lock and never see half a file,
 and two processes writing different hosts lose nothing. A file that cannot
 be parsed is moved aside, never overwritten.
+
+An entry written by an :class:`~h2oauth_lite.AuthCache` also names the
+``client_id`` of the client it belongs to (a refresh token works only for
+the client it was issued to), so a cache of another client refuses it
+instead of reading it.
 """
 
 from __future__ import annotations
@@ -33,9 +38,13 @@ from .errors import TokenStoreError
 from .hosts import normalise_host
 from .token import Token
 
-__all__ = ["DEFAULT_FILE_NAME", "TokenStore", "TokenStoreWarning"]
+__all__ = ["DEFAULT_FILE_NAME", "DEFAULT_LOCK_TIMEOUT", "TokenStore", "TokenStoreWarning"]
 
 DEFAULT_FILE_NAME = "token-store.json"
+# An AuthCache holds the lock across one token refresh, so a waiter must outlast
+# one: with the provider defaults (4 attempts of 10 s, 30 s retry budget) that is
+# 70 s, and a first refresh also reads the discovery document.
+DEFAULT_LOCK_TIMEOUT = 120.0
 
 
 class TokenStoreWarning(UserWarning):
@@ -51,6 +60,8 @@ class TokenStore:
     ``path`` defaults to ``<user cache dir>/<app_name>/token-store.json``
     (``$XDG_CACHE_HOME`` or ``~/.cache`` on POSIX, ``%LOCALAPPDATA%`` on
     Windows). The directory is created 0700 and the file written 0600.
+    ``lock_timeout`` (default 120 s, longer than one token refresh with the
+    provider defaults) bounds every wait for the cross-process lock.
     """
 
     def __init__(
@@ -58,7 +69,7 @@ class TokenStore:
         path: Optional[_PathLike] = None,
         *,
         app_name: str = "h2oauth-lite",
-        lock_timeout: Duration = 30.0,
+        lock_timeout: Duration = DEFAULT_LOCK_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if path is None:
@@ -67,6 +78,11 @@ class TokenStore:
         self._lock = FileLock(self.path + ".lock", timeout=to_seconds(lock_timeout, "lock_timeout"))
         self._clock = clock
 
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds a wait for the cross-process lock lasts before TokenStoreError."""
+        return self._lock.timeout
+
     # -- public API -------------------------------------------------------------
 
     def get(self, host: str) -> Optional[Token]:
@@ -74,18 +90,30 @@ class TokenStore:
         entry = self._read().get(normalise_host(host))
         return _token_of(entry)
 
+    def entry(self, host: str) -> tuple[Optional[Token], Optional[str]]:
+        """The token of ``host`` and the ``client_id`` it was stored for (None: not named)."""
+        entry = self._read().get(normalise_host(host))
+        client_id = entry.get("client_id") if isinstance(entry, dict) else None
+        return _token_of(entry), client_id if isinstance(client_id, str) else None
+
     def stored_at(self, host: str) -> Optional[float]:
         """When the token of ``host`` was written (epoch seconds), or None."""
         entry = self._read().get(normalise_host(host))
         value = entry.get("stored_at") if isinstance(entry, dict) else None
         return float(value) if isinstance(value, (int, float)) else None
 
-    def put(self, host: str, token: Token) -> None:
-        """Store ``token`` for ``host``, replacing the previous one, keeping every other host."""
+    def put(self, host: str, token: Token, *, client_id: Optional[str] = None) -> None:
+        """Store ``token`` for ``host``, replacing the previous one, keeping every other host.
+
+        ``client_id`` names the client the token belongs to (see :meth:`entry`).
+        """
         key = normalise_host(host)
+        entry: dict[str, Any] = {"token": _stored_form(token), "stored_at": self._clock()}
+        if client_id:
+            entry["client_id"] = client_id
         with self.lock():
             data = self._read(locked=True)
-            data[key] = {"token": _stored_form(token), "stored_at": self._clock()}
+            data[key] = entry
             self._write(data)
 
     def remove(self, host: str) -> bool:

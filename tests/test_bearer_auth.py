@@ -82,3 +82,18 @@ def test_same_token_again_means_no_retry(loopback: Loopback) -> None:
     cache = AuthCache(ClientCredentialsTokenProvider(tokens.url, "svc", "s"))
     assert requests.get(api.url, auth=BearerAuth(cache), timeout=5).status_code == 401
     assert len(api.requests) == 1
+
+
+def test_late_401s_for_a_replaced_token_fetch_no_more_tokens(loopback: Loopback) -> None:
+    tokens = token_server(loopback)
+    api = resource_server(loopback, refuse={"Bearer tok-1"})
+    session = requests.Session()
+    session.auth = BearerAuth(AuthCache(ClientCredentialsTokenProvider(tokens.url, "svc", "s")))
+    # Requests prepared with tok-1 before any of them was answered (as by many threads).
+    prepared = [
+        session.prepare_request(requests.Request("GET", f"{api.url}/{n}")) for n in range(4)
+    ]
+    answers = [session.send(request, timeout=5) for request in prepared]
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert {answer.json()["seen"] for answer in answers} == {"Bearer tok-2"}
+    assert len(tokens.requests) == 2  # tok-1, then one replacement for all four refusals

@@ -201,3 +201,19 @@ def test_refresh_token_is_kept_when_the_server_sends_none(loopback: Loopback) ->
     assert provider.get_token().refresh_token == "keep-me"
     provider.get_token()
     assert [r.form["refresh_token"] for r in server.requests] == ["keep-me", "keep-me"]
+
+
+def test_invalidate_of_a_token_no_longer_cached_keeps_the_newer_one() -> None:
+    provider = CountingProvider(Clock())
+    cache = cache_for(provider)
+    refused = cache.get_token()
+    cache.invalidate(token=refused)
+    newer = cache.get_token()
+    assert newer.access_token == "token-2"
+    # A late refusal of the old token (another request still carried it) drops nothing.
+    cache.invalidate(token=refused)
+    cache.invalidate(token=refused.access_token)
+    assert cache.get_token() is newer
+    assert provider.calls == 2
+    cache.invalidate(token=newer.access_token)
+    assert cache.get_token().access_token == "token-3"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import pytest
 
 from h2oauth_lite import AuthCache, RefreshTokenProvider, Token, TokenStore
-from h2oauth_lite.errors import ConfigError
+from h2oauth_lite.errors import ConfigError, TokenStoreError
 from tests.bench.processes import run
 from tests.loopback import LoopbackServer, Request, Response
 
@@ -146,3 +148,129 @@ def test_processes_refresh_once_per_expiry(oidc_factory, tmp_path: Path) -> None
     # multiply this: the JWT's whole-second exp leaves a lifetime of at least ttl/2,
     # refreshed at half of it, so one process alone stays under this bound.
     assert figures.refreshes <= figures.seconds / (figures.token_ttl / 4) + 1
+
+
+class _FailingWrites(TokenStore):
+    """A store whose next ``failures`` writes fail, as on a full or read-only disk."""
+
+    failures = 0
+
+    def put(self, host: str, token: Token, **options: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TokenStoreError(f"cannot write the token store {self.path}: disk full")
+        super().put(host, token, **options)
+
+
+def test_a_failed_write_keeps_the_new_token_and_never_sends_a_spent_refresh_token(
+    tmp_path: Path, loopback: Loopback, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    endpoint = Rotating(clock)
+    server = loopback(endpoint)
+    store = _FailingWrites(tmp_path / "s.json")
+    store.put(HOST, Token("at-0", expires_at=clock.now - 1, refresh_token="rt-0"))
+    cache = _cache(server.url, store, clock)
+    store.failures = 1
+    with caplog.at_level(logging.WARNING, logger="h2oauth_lite"):
+        assert cache.get_token().access_token == "at-1"
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "not stored" in caplog.text and HOST in caplog.text
+    assert "rt-" not in caplog.text and "at-1" not in caplog.text
+    assert store.get(HOST).access_token == "at-0"  # type: ignore[union-attr]
+    clock.now += 120
+    # The stored entry is older than the cache's token: its spent rt-0 is not used again.
+    assert cache.get_token().access_token == "at-2"
+    assert endpoint.invalid_grant == 0
+    assert store.get(HOST).refresh_token == "rt-2"  # type: ignore[union-attr]
+
+
+class _Numbered:
+    """Tokens access-1, access-2...; records what it was asked to revoke."""
+
+    def __init__(self, client_id: Optional[str] = None, prefix: str = "access") -> None:
+        self.client_id = client_id
+        self.prefix = prefix
+        self.calls = 0
+        self.revoked: list[Any] = []
+
+    def get_token(self) -> Token:
+        self.calls += 1
+        name = f"{self.prefix}-{self.calls}"
+        return Token(name, expires_at=time.time() + 3600, refresh_token=f"rt-{name}")
+
+    def revoke(self, token: Any, token_type_hint: Optional[str] = None) -> None:
+        self.revoked.append(token)
+
+
+def test_invalidate_with_a_store_asks_the_provider(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    provider = _Numbered()
+    cache = AuthCache(provider, store=store, key=HOST)
+    assert cache.get_token().access_token == "access-1"
+    cache.invalidate()
+    assert cache.get_token().access_token == "access-2"
+    assert provider.calls == 2
+    assert store.get(HOST).access_token == "access-2"  # type: ignore[union-attr]
+
+
+def test_revoke_with_a_store_drops_the_token_there_too(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    provider = _Numbered()
+    cache = AuthCache(provider, store=store, key=HOST)
+    revoked = cache.get_token()
+    cache.revoke()
+    assert provider.revoked == [revoked]
+    # Another process starting now is not handed the revoked access token...
+    other = _Numbered(prefix="other")
+    assert AuthCache(other, store=store, key=HOST).get_token().access_token == "other-1"
+    assert other.calls == 1
+    # ...and this cache takes the token that process stored, not the revoked one.
+    assert cache.get_token().access_token == "other-1"
+    assert provider.calls == 1
+
+
+def test_revoking_the_access_token_keeps_the_stored_refresh_token(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    cache = AuthCache(_Numbered(), store=store, key=HOST)
+    token = cache.get_token()
+    cache.revoke()
+    stored = store.get(HOST)
+    assert stored is not None and stored.refresh_token == token.refresh_token
+    assert stored.is_expired(time.time())
+
+
+def test_revoking_the_refresh_token_removes_the_stored_entry(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    cache = AuthCache(_Numbered(), store=store, key=HOST)
+    token = cache.get_token()
+    assert token.refresh_token is not None
+    cache.revoke(token.refresh_token, "refresh_token")
+    assert store.get(HOST) is None
+
+
+def test_two_clients_never_read_each_others_entry(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    reporting = _Numbered("reporting")
+    billing = _Numbered("billing")
+    late = AuthCache(billing, store=store, key=HOST + "/billing")  # made while the store is empty
+    AuthCache(reporting, store=store, key=HOST + "/reporting").get_token()
+    with pytest.raises(ConfigError, match=r"'reporting'.*'billing'"):
+        AuthCache(_Numbered("billing"), store=store, key=HOST + "/billing")
+    with pytest.raises(ConfigError, match=r"'reporting'.*'billing'"):
+        late.get_token()
+    assert billing.calls == 0  # refused before any token request
+    assert store.get(HOST).access_token == "access-1"  # type: ignore[union-attr]
+    # The same client in another process shares the entry as before.
+    again = _Numbered("reporting")
+    assert AuthCache(again, store=store, key=HOST).get_token().access_token == "access-1"
+    assert again.calls == 0
+
+
+def test_an_entry_without_a_client_is_used_by_any_client(tmp_path: Path) -> None:
+    # Entries written by TokenStore.put or py-oidc-auth-client name no client.
+    store = TokenStore(tmp_path / "s.json")
+    store.put(HOST, Token("at-login", expires_at=time.time() + 600, refresh_token="rt"))
+    provider = _Numbered("cli")
+    assert AuthCache(provider, store=store, key=HOST).get_token().access_token == "at-login"
+    assert provider.calls == 0

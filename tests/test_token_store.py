@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import stat
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
 from h2oauth_lite import Token
+from h2oauth_lite._http import DEFAULT_TIMEOUT
 from h2oauth_lite.config import user_cache_dir
 from h2oauth_lite.errors import ConfigError, TokenStoreError
 from h2oauth_lite.hosts import normalise_host
+from h2oauth_lite.retry import RetryPolicy
 from h2oauth_lite.token_store import TokenStore, TokenStoreWarning
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
@@ -154,18 +159,56 @@ def test_bad_entry_reads_as_absent_and_survives(tmp_path: Path) -> None:
 
 
 @posix_only
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes anywhere")
 def test_unwritable_directory_names_the_path(tmp_path: Path) -> None:
-    locked = tmp_path / "ro"
+    # Root writes anywhere, so as root the store is used by a child that gave root up.
+    base = Path(tempfile.mkdtemp(prefix="h2oauth-ro-"))
+    locked = base / "ro"
     locked.mkdir()
-    os.chmod(locked, 0o500)
+    os.chmod(locked, 0o555)  # readable and searchable by the unprivileged user, not writable
+    os.chmod(base, 0o755)
     try:
-        store = TokenStore(locked / "s.json")
-        assert store.get("h") is None  # reading a missing file needs no write access
-        with pytest.raises(TokenStoreError, match=str(locked)):
-            store.put("h", _token())
+        _as_unprivileged_user(_unwritable_directory_check, str(locked))
     finally:
         os.chmod(locked, 0o700)
+        shutil.rmtree(base)
+
+
+def _unwritable_directory_check(locked: str) -> None:
+    store = TokenStore(os.path.join(locked, "s.json"))
+    assert store.get("h") is None  # reading a missing file needs no write access
+    with pytest.raises(TokenStoreError, match=locked):
+        store.put("h", _token())
+
+
+_NOBODY = 65534
+
+
+def _as_unprivileged_user(check: Callable[[str], None], argument: str) -> None:
+    """Run ``check(argument)``: here, or as root in a forked child that switched to nobody."""
+    if os.geteuid() != 0:
+        check(argument)
+        return
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report a failure through the pipe, never return into pytest
+        os.close(reader)
+        status = 0
+        try:
+            os.setgroups([])
+            os.setgid(_NOBODY)
+            os.setuid(_NOBODY)
+            assert os.geteuid() == _NOBODY
+            check(argument)
+        except BaseException:
+            os.write(writer, traceback.format_exc().encode())
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        report = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, report
 
 
 def test_clear(tmp_path: Path) -> None:
@@ -185,8 +228,10 @@ def test_lock_wait_is_bounded(tmp_path: Path) -> None:
     holder.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(TokenStoreError, match="held the lock"):
+        with pytest.raises(TokenStoreError, match="held the lock") as raised:
             store.put("h", _token())
+        assert "timed out after 0.2 s waiting for the token store lock" in str(raised.value)
+        assert "lock_timeout" in str(raised.value)
     finally:
         release.set()
         holder.join(30)
@@ -232,3 +277,12 @@ def test_store_under_a_file_names_the_path(tmp_path: Path) -> None:
     store = TokenStore(blocker / "s.json")
     with pytest.raises(TokenStoreError, match=str(blocker)):
         store.put("h", _token())
+
+
+def test_default_lock_timeout_outlasts_a_refresh_with_default_settings(tmp_path: Path) -> None:
+    # Whoever holds the lock may be in one provider refresh: every attempt up to its
+    # timeout, plus the waits of the retry budget; a waiter must not give up first.
+    policy = RetryPolicy()
+    one_refresh = (1 + policy.retries) * DEFAULT_TIMEOUT + policy.max_retry_time
+    assert TokenStore(tmp_path / "s.json").lock_timeout > one_refresh
+    assert TokenStore(tmp_path / "s.json", lock_timeout=2).lock_timeout == 2.0
