@@ -325,6 +325,9 @@ class _JWTClientAuth:
     """What both JWT methods share: the assertion and the form fields that carry it."""
 
     method = ""
+    # Each assertion may be used once (its jti): BaseTokenProvider.retry_policy then
+    # retries only connect errors, since a resent request would carry the same jti.
+    single_use_assertion = True
 
     def __init__(self, client_id: str, signer: AssertionSigner, audience: Optional[str]) -> None:
         self.client_id = _require_id(client_id)

@@ -2,8 +2,11 @@
 
 A client authentication method is any object with a ``client_id`` and an
 ``apply(token_url, headers, data)`` method that adds what it needs to the
-request's headers and form body. The built-in methods are below; signed-JWT
-methods live in :mod:`h2oauth_lite.client_assertion`.
+request's headers and form body. One whose credential may be used only once
+(a signed assertion with a ``jti``) says so with ``single_use_assertion =
+True``: its requests are then retried only after connect errors. The
+built-in methods are below; signed-JWT methods live in
+:mod:`h2oauth_lite.client_assertion`.
 """
 
 from __future__ import annotations

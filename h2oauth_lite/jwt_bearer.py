@@ -54,6 +54,8 @@ class JWTBearerTokenProvider(BaseTokenProvider):
     """
 
     grant_type = JWT_BEARER_GRANT_TYPE
+    # The assertion (its jti) is single-use: a status retry would resend it unchanged.
+    retry_on_status = False
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ class BaseTokenProvider:
 
     grant_type: str = ""
     # Whether 429/502/503/504 answers are retried; connect errors always are.
+    # False for grants whose request must not reach the server twice (see retry_policy).
     retry_on_status: bool = True
 
     def __init__(
@@ -153,8 +154,16 @@ class BaseTokenProvider:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """The retries this grant's requests get (statuses dropped where unsafe)."""
-        if self.retry_on_status:
+        """The retries this grant's requests get (statuses dropped where unsafe).
+
+        urllib3 resends a request exactly as it was. After an answer (even a
+        gateway's 503) the server may have acted on it: a rotated refresh token,
+        or a recorded ``jti`` of a single-use assertion (the JWT-bearer grant,
+        signed-JWT client authentication), which the identical body would then
+        replay. Such requests retry only connect errors, where nothing was sent.
+        """
+        single_use = getattr(self.client_auth, "single_use_assertion", False) is True
+        if self.retry_on_status and not single_use:
             return self._retry
         return dataclasses.replace(self._retry, statuses=frozenset())
 

@@ -5,9 +5,10 @@ the urllib3 ``Retry`` that the provider's own session adapter applies, so no
 request is ever retried by a loop of this library's own. Importing this module
 loads neither ``requests`` nor ``urllib3``.
 
-What is retried depends on the grant (see ``BaseTokenProvider.retry_on_status``):
+What is retried depends on the request (see ``BaseTokenProvider.retry_policy``):
 connect errors always (the request never reached the server), the statuses
-below only for grants whose request can safely be sent twice. 400 and 401
+below only when the request can safely be sent twice (not a refresh, nor one
+carrying a single-use assertion). 400 and 401
 answers are never retried: the same request would get the same answer.
 """
 

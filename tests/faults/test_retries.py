@@ -184,13 +184,11 @@ def test_bad_policies_are_refused(options: Any, error: type[Exception]) -> None:
         RetryPolicy(**options)
 
 
-def test_jwt_bearer_retries_answers_with_the_same_assertion(loopback: Any) -> None:
+def _ec_pem() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from h2oauth_lite import JWTBearerTokenProvider
-
-    pem = (
+    return (
         ec.generate_private_key(ec.SECP256R1())
         .private_bytes(
             serialization.Encoding.PEM,
@@ -199,14 +197,75 @@ def test_jwt_bearer_retries_answers_with_the_same_assertion(loopback: Any) -> No
         )
         .decode("ascii")
     )
-    script = Script(_html(503), good("tok-jwt"))
+
+
+def _jwt_bearer(url: str, retries: Any) -> Any:
+    from h2oauth_lite import JWTBearerTokenProvider
+
+    return JWTBearerTokenProvider(
+        f"{url}/token", "svc", "svc", _ec_pem(), alg="ES256", retries=retries, timeout=5
+    )
+
+
+def _client_secret_jwt(url: str, retries: Any) -> Any:
+    from h2oauth_lite import ClientSecretJWT
+
+    auth = ClientSecretJWT("cc", "s" * 48)
+    return ClientCredentialsTokenProvider(
+        f"{url}/token", client_auth=auth, retries=retries, timeout=5
+    )
+
+
+def _private_key_jwt(url: str, retries: Any) -> Any:
+    from h2oauth_lite import PrivateKeyJWT
+
+    auth = PrivateKeyJWT("cc", _ec_pem(), alg="ES256")
+    return ClientCredentialsTokenProvider(
+        f"{url}/token", client_auth=auth, retries=retries, timeout=5
+    )
+
+
+_ASSERTION_CARRIERS = [_jwt_bearer, _client_secret_jwt, _private_key_jwt]
+_CARRIER_IDS = ["jwt_bearer_grant", "client_secret_jwt", "private_key_jwt"]
+
+
+@pytest.mark.parametrize("status", sorted(RETRY_STATUSES))
+@pytest.mark.parametrize("make", _ASSERTION_CARRIERS, ids=_CARRIER_IDS)
+def test_requests_with_a_single_use_assertion_do_not_retry_answers(
+    loopback: Any, make: Any, status: int
+) -> None:
+    # The server may have recorded the jti before the gateway answered: the same
+    # body again would be a replay, which this library never sends.
+    script = Script(Response(status, "gateway trouble", {"Retry-After": "0"}), good())
     server = loopback(script)
     sleeps: list[float] = []
-    provider = JWTBearerTokenProvider(
-        f"{server.url}/token", "svc", "svc", pem, alg="ES256", retries=_policy(sleeps)
-    )
-    assert provider.get_token().access_token == "tok-jwt"
+    provider = make(server.url, _policy(sleeps))
+    assert provider.retry_policy.statuses == frozenset()
+    with pytest.raises(TokenEndpointError) as caught:
+        provider.get_token()
+    assert caught.value.status_code == status
+    assert len(script.seen) == 1
+    assert sleeps == []
+    # The next call is a new request with a new assertion.
+    provider.get_token()
     first, second = script.seen
-    # urllib3 re-sends the request as it was: a server that refuses a replayed
-    # jti refuses the retry, which the README says.
-    assert first.form["assertion"] == second.form["assertion"]
+    field = "assertion" if make is _jwt_bearer else "client_assertion"
+    assert first.form[field] != second.form[field]
+
+
+@pytest.mark.parametrize("make", _ASSERTION_CARRIERS, ids=_CARRIER_IDS)
+def test_requests_with_a_single_use_assertion_still_retry_connect_errors(make: Any) -> None:
+    sleeps: list[float] = []
+    provider = make(f"http://127.0.0.1:{closed_port()}", _policy(sleeps, retries=2))
+    with pytest.raises(TransportError) as caught:
+        provider.get_token()
+    assert "connection refused" in str(caught.value)
+    assert len(sleeps) == 2
+
+
+def test_client_secret_methods_keep_retrying_answers() -> None:
+    for method in ("client_secret_basic", "client_secret_post"):
+        provider = ClientCredentialsTokenProvider(
+            "https://idp.example/token", "cc", "s", client_auth=method
+        )
+        assert provider.retry_policy.statuses == RETRY_STATUSES
