@@ -94,15 +94,18 @@ def authenticate(
     if reason is not None:
         raise NotInteractiveError(_not_interactive_message(config, store, reason))
     token = _login(config, flow, seconds, flow_options)
-    store.put(config.key, token)
+    store.put(config.key, token, client_id=config.client_id)
     return token
 
 
 def _from_store(config: Config, store: TokenStore) -> Optional[Token]:
     import time
 
-    stored = store.get(config.key)
+    stored, stored_for = store.entry(config.key)
     if stored is None:
+        return None
+    if stored_for and config.client_id and stored_for != config.client_id:
+        # Another client's login on the same host: its tokens are not ours to use.
         return None
     if not stored.is_expired(time.time(), _MIN_SECONDS_LEFT):
         return stored

@@ -31,6 +31,16 @@ def test_valid_stored_token_is_returned_without_network(tmp_path: Path) -> None:
     assert authenticate(config, store=store, interactive=False) == stored
 
 
+def test_another_clients_stored_token_is_not_used(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "s.json")
+    store.put(DEAD_ISSUER, Token("theirs", expires_at=time.time() + 600), client_id="other")
+    with pytest.raises(NotInteractiveError):
+        authenticate(Config(issuer=DEAD_ISSUER, client_id="c"), store=store, interactive=False)
+    mine = Token("mine", expires_at=time.time() + 600)
+    store.put(DEAD_ISSUER, mine, client_id="c")
+    assert authenticate(Config(issuer=DEAD_ISSUER, client_id="c"), store=store) == mine
+
+
 def test_each_call_uses_its_own_arguments(tmp_path: Path) -> None:
     first, second = TokenStore(tmp_path / "a.json"), TokenStore(tmp_path / "b.json")
     first.put(DEAD_ISSUER, Token("at-a", expires_at=time.time() + 600))
@@ -89,7 +99,7 @@ def test_login_then_refresh_then_revoked_refresh_token(oidc: OIDCServer, tmp_pat
     # 1. nothing stored: an interactive device login, written to the store
     first = authenticate(config, store=store, interactive=True, **user.options())
     assert user.logins == 1
-    assert store.get(config.key) == first and first.refresh_token
+    assert store.entry(config.key) == (first, "app-public") and first.refresh_token
     # 2. the access token expired: the refresh grant, no login
     store.put(config.key, _expired(first))
     second = authenticate(config, store=store, interactive=False)
