@@ -68,10 +68,13 @@ class Response:
 
 
 class _Action:
-    def __init__(self, name: str, status: int = 200, body: bytes = b"") -> None:
+    def __init__(
+        self, name: str, status: int = 200, body: bytes = b"", interval: float = 0.0
+    ) -> None:
         self.name = name
         self.status = status
         self.body = body
+        self.interval = interval
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -90,6 +93,11 @@ def close_mid_body(status: int = 200, body: bytes = b'{"access_token": "abc') ->
 
 
 CLOSE_MID_BODY = close_mid_body()
+
+
+def drip(body: bytes, interval: float, status: int = 200) -> _Action:
+    """Announce the whole body, then send it one byte per ``interval`` seconds."""
+    return _Action("drip", status, body, interval)
 
 Outcome = Union[Response, _Action]
 Handler = Callable[[Request], Outcome]
@@ -160,12 +168,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )
             return
+        if action.name == "drip":
+            self._drip(action)
+            return
         self.send_response(action.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(action.body) + 100))
         self.end_headers()
         self.wfile.write(action.body)
         self.wfile.flush()
+
+    def _drip(self, action: _Action) -> None:
+        self.send_response(action.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(action.body)))
+        self.end_headers()
+        self.wfile.flush()
+        for byte in action.body:
+            if self.server.stopping.wait(action.interval):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                return
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 
@@ -205,7 +231,7 @@ class LoopbackServer:
     """Threaded HTTP/1.1 server on 127.0.0.1:<free port>; a context manager.
 
     ``handler(request)`` returns a :class:`Response`, or :data:`NEVER_ANSWER`,
-    :data:`RESET` or :func:`close_mid_body`. A plain ``Response`` (or dict)
+    :data:`RESET`, :func:`close_mid_body` or :func:`drip`. A plain ``Response`` (or dict)
     passed instead of a callable is answered to every request.
     """
 

@@ -22,7 +22,7 @@ from h2oauth_lite import (
 )
 from h2oauth_lite._http import error_from_response, safe_url
 from h2oauth_lite.errors import AccessDeniedError
-from tests.loopback import NEVER_ANSWER, LoopbackServer, Request, Response
+from tests.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
 
 SECRET = "s3cr3t:with%odd chars/é"
 Loopback = Callable[..., LoopbackServer]
@@ -230,6 +230,32 @@ def test_server_that_never_answers_times_out(loopback: Loopback) -> None:
     assert "no answer" in str(caught.value) and "0.5 s" in str(caught.value)
     assert isinstance(caught.value.__cause__, Exception)  # chained from requests
     assert elapsed < 5  # bounded by the timeout, not by the server
+
+
+def test_a_trickled_answer_is_cut_at_the_timeout(loopback: Loopback) -> None:
+    # Each byte comes well within the timeout, the whole answer would take 60 s:
+    # the timeout bounds the whole answer, not each socket read.
+    body = b'{"access_token": "late", "expires_in": 60}' + b" " * 258
+    server = loopback(lambda request: drip(body, interval=0.2))
+    with pytest.raises(TransportError) as caught:
+        provider_for(server, timeout=0.5, retries=0).get_token()
+    assert str(caught.value) == (
+        f"no complete answer from {server.url}/token within 0.5 s"
+    )
+
+
+def test_a_gzip_answer_is_decoded(loopback: Loopback) -> None:
+    import gzip
+    import json
+
+    body = gzip.compress(json.dumps({"access_token": "zipped", "expires_in": 60}).encode())
+    server = loopback(
+        Response(200, body, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    )
+    provider = provider_for(server)
+    assert provider.get_token().access_token == "zipped"
+    assert provider.get_token().access_token == "zipped"
+    assert server.connections == 1
 
 
 def test_connection_refused_is_a_transport_error() -> None:
