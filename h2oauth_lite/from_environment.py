@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from ._http import DEFAULT_TIMEOUT
@@ -43,7 +44,8 @@ def provider_from_env(
             options["client_auth"] = client_auth_for(
                 settings.client_id or "",
                 client_auth="private_key_jwt",
-                private_key=settings.private_key_file,
+                # A Path: the variable names a file, so errors may name it too.
+                private_key=Path(settings.private_key_file),
                 private_key_id=settings.private_key_id,
             )
     elif method is not None:

@@ -341,8 +341,10 @@ def test_environment_selects_the_method(tmp_path: Path, ec_key: ec.EllipticCurve
         ConfigError, match="Missing environment variable: H2O_AUTHN_PRIVATE_KEY_FILE"
     ):
         provider_from_env({**base, "H2O_AUTHN_CLIENT_AUTH_METHOD": "private_key_jwt"})
-    with pytest.raises(ConfigError, match="cannot read the private key file"):
-        provider_from_env({**base, "H2O_AUTHN_PRIVATE_KEY_FILE": str(tmp_path / "nope.pem")})
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(ConfigError, match="cannot read the private key file") as caught:
+        provider_from_env({**base, "H2O_AUTHN_PRIVATE_KEY_FILE": str(missing)})
+    assert str(missing) in str(caught.value)  # a path from the environment is named
 
 
 # -- without cryptography ------------------------------------------------------------------
