@@ -14,8 +14,6 @@ from .provider import SupportsGetToken
 __all__ = ["BearerAuth"]
 
 _RETRIED = "_h2oauth_lite_retried"
-# The access token a request went out with, for a compare-and-swap invalidation.
-_SENT = "_h2oauth_lite_sent_token"
 
 
 class BearerAuth(AuthBase):
@@ -37,7 +35,6 @@ class BearerAuth(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.provider.get_token()
         request.headers["Authorization"] = f"{token.token_type} {token.access_token}"
-        setattr(request, _SENT, token.access_token)
         request.hooks["response"].append(self._handle_401)
         return request
 
@@ -48,8 +45,12 @@ class BearerAuth(AuthBase):
         if not _replayable(request):
             return response
         refused = request.headers.get("Authorization")
+        if not refused:
+            return response  # no token of ours went out (stripped on a redirect): not our refusal
         if isinstance(self.provider, AuthCache):
-            self.provider.invalidate(token=getattr(request, _SENT, None))
+            # The header itself says which token was refused; it survives the
+            # request copies that requests makes for redirects.
+            self.provider.invalidate(token=refused.partition(" ")[2])
         else:
             invalidate = getattr(self.provider, "invalidate", None)
             if callable(invalidate):

@@ -97,3 +97,25 @@ def test_late_401s_for_a_replaced_token_fetch_no_more_tokens(loopback: Loopback)
     assert [answer.status_code for answer in answers] == [200] * 4
     assert {answer.json()["seen"] for answer in answers} == {"Bearer tok-2"}
     assert len(tokens.requests) == 2  # tok-1, then one replacement for all four refusals
+
+
+def test_a_401_after_a_redirect_drops_only_the_refused_token(loopback: Loopback) -> None:
+    tokens = token_server(loopback)
+
+    def answer(request: Request) -> Response:
+        if request.path == "/old":
+            return Response(307, b"", {"Location": "/new"})
+        if request.header("Authorization") == "Bearer tok-1":
+            return Response(401, {"error": "invalid_token"})
+        return Response(body={"seen": request.header("Authorization")})
+
+    api = loopback(answer)
+    cache = AuthCache(ClientCredentialsTokenProvider(tokens.url, "svc", "s"))
+    session = requests.Session()
+    session.auth = BearerAuth(cache)
+    late = session.prepare_request(requests.Request("GET", api.url + "/old"))  # carries tok-1
+    cache.invalidate()
+    assert cache.get_token().access_token == "tok-2"
+    response = session.send(late, timeout=5)
+    assert response.status_code == 200 and response.json() == {"seen": "Bearer tok-2"}
+    assert len(tokens.requests) == 2  # tok-2 was kept: the refusal named tok-1
