@@ -168,7 +168,7 @@ class TokenStore:
             return self._set_aside(f"unreadable ({type(exc).__name__})", locked)
         try:
             data = json.loads(text) if text.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             return self._set_aside("not valid JSON", locked)
         if not isinstance(data, dict):
             return self._set_aside("not a JSON object", locked)

@@ -133,7 +133,11 @@ def test_wrong_permissions_warn(tmp_path: Path) -> None:
         assert store.get("h") == _token()
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b"\xff\xfe\x00"])
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[1, 2]", b"\xff\xfe\x00", b"[" * 200_000],
+    ids=["not-json", "array", "not-utf8", "nested-deeper-than-the-parser"],
+)
 def test_corrupt_file_is_moved_aside(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "s.json"
     path.write_bytes(content)
