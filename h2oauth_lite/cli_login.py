@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from typing import Any, Optional
@@ -93,12 +92,11 @@ def add_commands(commands: Any) -> None:
 def _seconds(text: str) -> float:
     """A positive, finite number of seconds; anything else is a usage error (exit 2)."""
     try:
-        seconds = float(text)
+        return to_seconds(float(text), "--timeout", positive=True)
     except ValueError:
-        seconds = math.nan
-    if not 0 < seconds < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return to_seconds(seconds, "--timeout")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, got {text!r}"
+        ) from None
 
 
 def _store(args: argparse.Namespace) -> TokenStore:

@@ -8,12 +8,12 @@ import time. Values are stripped; an empty value counts as unset, because
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Optional
 
+from .durations import to_seconds
 from .errors import ConfigError
 from .token import mask
 
@@ -152,13 +152,9 @@ def _seconds(environ: Optional[Mapping[str, str]], name: str) -> Optional[float]
     if raw is None:
         return None
     try:
-        seconds = float(raw)
+        return to_seconds(float(raw), name, positive=True)
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    # float() reads "inf" and "1e400" as infinity, which no socket timeout takes.
-    if not 0 < seconds < math.inf:
-        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
-    return seconds
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}") from None
 
 
 def token_endpoint_override(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:

@@ -8,7 +8,6 @@ small and a provider can be tested on its own.
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 import time
 import warnings
@@ -81,9 +80,7 @@ class BaseTokenProvider:
     ) -> None:
         if (auth_url is None) == (issuer_url is None):
             raise ConfigError("give exactly one of auth_url (the token endpoint) and issuer_url")
-        self._timeout = to_seconds(timeout, "timeout")
-        if not 0 < self._timeout < math.inf:  # an infinite one overflows the socket's
-            raise ValueError("timeout must be a positive, finite number of seconds")
+        self._timeout = to_seconds(timeout, "timeout", positive=True)
         self._allow_insecure_http = allow_insecure_http
         self._auth_url = (
             None

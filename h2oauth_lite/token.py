@@ -121,7 +121,9 @@ class Token:
         import time
 
         left = self.seconds_left(time.time())
-        return None if left is None else int(left)
+        if left is None:
+            return None
+        return int(left) if math.isfinite(left) else int(MAX_LIFETIME)  # int(inf) would raise
 
     def is_expired(self, now: float, leeway: float = 0.0) -> bool:
         """True when the token has less than ``leeway`` seconds left at ``now``."""
@@ -235,9 +237,13 @@ def jwt_expiry(token: str) -> Optional[float]:
     except (jwt.PyJWTError, ValueError, UnicodeError):
         return None
     exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
         return None
-    return float(exp)
+    try:
+        seconds = float(exp)
+    except OverflowError:  # an integer beyond any float: no usable expiry
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def _lifetime(value: Any) -> Optional[float]:

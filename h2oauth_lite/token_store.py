@@ -75,7 +75,8 @@ class TokenStore:
         if path is None:
             path = os.path.join(user_cache_dir(app_name), DEFAULT_FILE_NAME)
         self.path = os.path.abspath(os.path.expanduser(os.fspath(path)))
-        self._lock = FileLock(self.path + ".lock", timeout=to_seconds(lock_timeout, "lock_timeout"))
+        wait = to_seconds(lock_timeout, "lock_timeout", positive=True)
+        self._lock = FileLock(self.path + ".lock", timeout=wait)
         self._clock = clock
 
     @property

@@ -114,6 +114,7 @@ def test_jwt_expiry_of_non_jwts_is_none(value: str) -> None:
 
 
 def test_jwt_expiry_ignores_non_numeric_exp() -> None:
+    assert jwt_expiry(make_jwt(exp=10**400)) is None  # beyond any float
     assert jwt_expiry(make_jwt(exp="tomorrow")) is None
     assert jwt_expiry(make_jwt(exp=True)) is None
     assert jwt_expiry(make_jwt(exp=1234)) == 1234.0
@@ -220,4 +221,5 @@ def test_exp_never_raises(expires_at: float) -> None:
     assert exp is not None and exp.tzinfo is not None
     assert exp == (datetime.max if expires_at > 0 else datetime.min).replace(tzinfo=timezone.utc)
     assert token.as_access_token().exp == exp
+    assert isinstance(token.expires_in, int)  # and no OverflowError either
     assert Token("a", expires_at=float("nan")).exp is None
