@@ -20,6 +20,7 @@ from .durations import Duration, to_seconds
 from .errors import ConfigError, NotInteractiveError, TokenEndpointError
 from .flows.server import DEFAULT_SCOPE, Config
 from .interactive import not_interactive_reason
+from .persisted import read_owned
 from .token import Token
 from .token_store import TokenStore
 
@@ -101,11 +102,8 @@ def authenticate(
 def _from_store(config: Config, store: TokenStore) -> Optional[Token]:
     import time
 
-    stored, stored_for = store.entry(config.key)
+    stored = read_owned(store, config.key, config.client_id)
     if stored is None:
-        return None
-    if stored_for and config.client_id and stored_for != config.client_id:
-        # Another client's login on the same host: its tokens are not ours to use.
         return None
     if not stored.is_expired(time.time(), _MIN_SECONDS_LEFT):
         return stored

@@ -99,13 +99,7 @@ class StoreLink:
                 self._write(dataclasses.replace(stored, expires_at=now))
 
     def _read(self) -> Optional[Token]:
-        token, owner = self.store.entry(self.key)
-        if token is not None and owner and self.client_id and owner != self.client_id:
-            raise ConfigError(
-                f"the token stored for {self.key} in {self.store.path} belongs to client_id "
-                f"{owner!r}, not {self.client_id!r}: give each client a TokenStore file of its own"
-            )
-        return token
+        return read_owned(self.store, self.key, self.client_id)
 
     def _write(self, token: Token) -> None:
         try:
@@ -137,3 +131,18 @@ def _hand_refresh_token(provider: SupportsGetToken, token: Token) -> None:
     use = getattr(provider, "use_refresh_token", None)
     if token.refresh_token and callable(use):
         use(token.refresh_token)
+
+
+def read_owned(store: TokenStore, key: str, client_id: Optional[str]) -> Optional[Token]:
+    """The token stored for ``key``; ConfigError when it belongs to another client.
+
+    A refresh token works only for the client it was issued to, and one
+    entry per host is the file's layout, so two clients cannot share a file.
+    """
+    token, owner = store.entry(key)
+    if token is not None and owner and client_id and owner != client_id:
+        raise ConfigError(
+            f"the token stored for {key} in {store.path} belongs to client_id "
+            f"{owner!r}, not {client_id!r}: give each client a TokenStore file of its own"
+        )
+    return token

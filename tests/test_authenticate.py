@@ -31,11 +31,13 @@ def test_valid_stored_token_is_returned_without_network(tmp_path: Path) -> None:
     assert authenticate(config, store=store, interactive=False) == stored
 
 
-def test_another_clients_stored_token_is_not_used(tmp_path: Path) -> None:
+def test_another_clients_stored_token_is_neither_used_nor_replaced(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    store.put(DEAD_ISSUER, Token("theirs", expires_at=time.time() + 600), client_id="other")
-    with pytest.raises(NotInteractiveError):
-        authenticate(Config(issuer=DEAD_ISSUER, client_id="c"), store=store, interactive=False)
+    theirs = Token("theirs", expires_at=time.time() + 600, refresh_token="their-rt")
+    store.put(DEAD_ISSUER, theirs, client_id="other")
+    with pytest.raises(ConfigError, match="belongs to client_id 'other'"):
+        authenticate(Config(issuer=DEAD_ISSUER, client_id="c"), store=store, interactive=True)
+    assert store.entry(DEAD_ISSUER) == (theirs, "other")  # their login survives
     mine = Token("mine", expires_at=time.time() + 600)
     store.put(DEAD_ISSUER, mine, client_id="c")
     assert authenticate(Config(issuer=DEAD_ISSUER, client_id="c"), store=store) == mine
