@@ -363,6 +363,7 @@ def _send(
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
+    answered_with: list[int] = []
     try:
         # verify is passed per request because requests lets REQUESTS_CA_BUNDLE
         # override a session's own verify (a CA path, or False) otherwise.
@@ -373,11 +374,22 @@ def _send(
             allow_redirects=False,
             stream=True,
             verify=session.verify,
+            # A request's hook list replaces the session's, so the session's go first in it.
+            hooks={"response": [*session.hooks.get("response", []), _recorder(answered_with)]},
             **kwargs,
         )
         body = _read_body(response, timeout)
     except requests.exceptions.RequestException as exc:
         raise _transport_error(exc, url, timeout) from exc
+    except ValueError:
+        # Even without following, requests parses a redirect's Location, and an
+        # unreadable one (an unclosed IPv6 bracket) raises ValueError there.
+        if not answered_with:
+            raise
+        raise TokenEndpointError(
+            answered_with[-1],
+            detail="the server redirected to an unreadable address; redirects are not followed",
+        ) from None
     logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
     location = response.headers.get("Location")
     if redirect_expected:
@@ -387,6 +399,13 @@ def _send(
     if not answered:
         raise error_from_response(response.status_code, body, location)
     return response, body
+
+
+def _recorder(statuses: list[int]) -> Callable[..., None]:
+    def record(response: requests.Response, **_: Any) -> None:
+        statuses.append(response.status_code)
+
+    return record
 
 
 def post_form(
@@ -472,4 +491,4 @@ def get_redirect(
         allow_insecure_http=allow_insecure_http,
         redirect_expected=True,
     )
-    return urljoin(url, response.headers["Location"])
+    return urljoin(url, response.headers["Location"])  # readable: _send checked it

@@ -357,3 +357,20 @@ def test_get_redirect_returns_the_target_unfollowed(loopback: Loopback) -> None:
         assert caught.value.status_code == 200
         with pytest.raises(ConfigError, match="over plain http"):
             get_redirect(session, "http://idp.example.com/login")
+
+
+def test_get_redirect_to_an_unreadable_address(loopback: Loopback) -> None:
+    import requests
+
+    from h2oauth_lite._http import get_redirect
+
+    login = loopback(Response(302, b"", {"Location": "http://[::1/authorize"}))
+    with requests.Session() as session, pytest.raises(TokenEndpointError, match="unreadable"):
+        get_redirect(session, login.url + "/login")
+
+
+def test_token_endpoint_redirect_to_an_unreadable_address(loopback: Loopback) -> None:
+    server = loopback(Response(302, b"", {"Location": "http://[::1/steal"}))
+    with pytest.raises(TokenEndpointError, match="unreadable address") as caught:
+        provider_for(server).get_token()
+    assert caught.value.status_code == 302
