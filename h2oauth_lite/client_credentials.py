@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .provider import BaseTokenProvider
 from .token import Token
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .provider import ProviderOptions
 
 __all__ = ["ClientCredentialsTokenProvider"]
 
@@ -27,7 +32,7 @@ class ClientCredentialsTokenProvider(BaseTokenProvider):
         client_secret: Optional[str] = None,
         *,
         audience: Optional[str] = None,
-        **options: Any,
+        **options: Unpack[ProviderOptions],
     ) -> None:
         super().__init__(auth_url, client_id=client_id, client_secret=client_secret, **options)
         self.audience = audience

@@ -28,8 +28,33 @@ if TYPE_CHECKING:
     import ssl
 
     import requests
+    from typing_extensions import TypedDict
 
     from .token_management import TokenLike
+
+    class ProviderOptions(TypedDict, total=False):
+        """The keyword options every provider passes on to BaseTokenProvider.
+
+        Only for type checkers (``**options: Unpack[ProviderOptions]``), so
+        the grants' signatures show every option without repeating them.
+        """
+
+        issuer_url: Optional[str]
+        client_auth: Union[ClientAuth, str, None]
+        scope: Optional[str]
+        extra_params: Optional[Mapping[str, str]]
+        session: Optional[requests.Session]
+        timeout: Duration
+        allow_insecure_http: bool
+        ssl_context: Optional[ssl.SSLContext]
+        verify: Union[bool, str, None]
+        retries: Union[int, RetryPolicy]
+        expires_in_fallback: Duration
+        on_token: Optional[TokenCallback]
+        clock: Callable[[], float]
+        default_client_auth: str
+        revocation_url: Optional[str]
+        introspection_url: Optional[str]
 
 __all__ = ["BaseTokenProvider", "SupportsGetToken", "TokenCallback"]
 

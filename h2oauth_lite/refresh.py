@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConfigError
 from .provider import BaseTokenProvider
 from .token import Token
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .provider import ProviderOptions
 
 __all__ = ["RefreshTokenProvider"]
 
@@ -42,7 +47,7 @@ class RefreshTokenProvider(BaseTokenProvider):
         client_id: str = "",
         refresh_token: str = "",
         client_secret: Optional[str] = None,
-        **options: Any,
+        **options: Unpack[ProviderOptions],
     ) -> None:
         super().__init__(auth_url, client_id=client_id, client_secret=client_secret, **options)
         self._current_refresh_token = _check_refresh_token(refresh_token)
