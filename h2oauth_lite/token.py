@@ -246,18 +246,23 @@ def jwt_expiry(token: str) -> Optional[float]:
     return seconds if math.isfinite(seconds) else None
 
 
+def json_seconds(value: Any) -> Optional[float]:
+    """A JSON member meant as seconds (``expires_in``, ``interval``): int, float or
+    numeric string, as a finite float; None for anything else, an integer too
+    large for a float included."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
 def _lifetime(value: Any) -> Optional[float]:
-    """``expires_in`` as seconds: int, float or numeric string; None when unusable."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return min(max(float(value), 0.0), MAX_LIFETIME)
+    """``expires_in`` as seconds, within 0 and ten years; None when unusable."""
+    seconds = json_seconds(value)
+    return None if seconds is None else min(max(seconds, 0.0), MAX_LIFETIME)
 
 
 def _optional_str(data: Mapping[str, Any], name: str) -> Optional[str]:

@@ -233,3 +233,19 @@ def test_config_rejects_bad_combinations() -> None:
         Config(issuer="https://a.example", client_id="x", client_secret="s3cret")
     )
     assert Config(host="HTTPS://B.example:443/app").key == "https://b.example"
+
+
+@pytest.mark.parametrize(
+    ("interval", "expires_in", "expected"),
+    [
+        (2, "300", (2.0, 300.0)),
+        (10**400, 10**400, (5.0, None)),  # beyond any float: the defaults
+        ("soon", -1, (5.0, None)),
+        (0, True, (5.0, None)),
+    ],
+)
+def test_device_response_numbers(interval: Any, expires_in: Any, expected: tuple[Any, Any]) -> None:
+    from h2oauth_lite.flows.device import parse_device_authorization
+
+    auth = parse_device_authorization({**DEVICE, "interval": interval, "expires_in": expires_in})
+    assert (auth.interval, auth.expires_in) == expected

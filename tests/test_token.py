@@ -58,7 +58,9 @@ def test_expires_in_variants(expires_in: object, lifetime: float) -> None:
     assert token.expires_at == NOW + lifetime
 
 
-@pytest.mark.parametrize("expires_in", [None, "soon", True, [], {}, float("nan"), "inf"])
+@pytest.mark.parametrize(
+    "expires_in", [None, "soon", True, [], {}, float("nan"), "inf", 10**400, "1e400"]
+)
 def test_unusable_expires_in_falls_back(expires_in: object) -> None:
     token = parse_token_response(
         {"access_token": "a", "expires_in": expires_in}, NOW, expires_in_fallback=42

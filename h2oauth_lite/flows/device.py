@@ -24,7 +24,7 @@ from ..errors import (
     InvalidTokenResponseError,
     TokenEndpointError,
 )
-from ..token import Token, mask
+from ..token import Token, json_seconds, mask
 from ._common import Output, open_in_browser, to_stderr
 from .server import Config
 
@@ -87,16 +87,9 @@ def parse_device_authorization(data: Any) -> DeviceAuthorization:
 
 
 def _seconds(value: Any) -> Optional[float]:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-        return float(value)
-    return None
+    """A positive number of seconds from the device response, else None (the default)."""
+    seconds = json_seconds(value)
+    return seconds if seconds is not None and seconds > 0 else None
 
 
 class DeviceFlow:
