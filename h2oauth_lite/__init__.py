@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_EXPORTS = {
-    "AccessToken": "token",
+# The public names: name -> module that defines it. __all__ and the lazy
+# lookup below both come from this one table; the TYPE_CHECKING imports repeat
+# it for type checkers, and a test keeps the two in step.
+_EXPORTS: dict[str, str] = {
     "Token": "token",
+    "AccessToken": "token",
     "parse_token_response": "token",
     "AuthError": "errors",
     "ConfigError": "errors",
+    "ArgumentError": "errors",
     "TokenEndpointError": "errors",
     "InvalidTokenResponseError": "errors",
     "TransportError": "errors",
@@ -26,107 +29,169 @@ _EXPORTS = {
     "FlowTimeoutError": "errors",
     "NotInteractiveError": "errors",
     "TokenStoreError": "errors",
-    "TokenStore": "token_store",
-    "CodeFlow": "flows",
-    "authenticate": "authentication",
-    "Config": "flows",
-    "DeviceFlow": "flows",
-    "ClientSecretBasic": "client_auth",
-    "ClientSecretPost": "client_auth",
-    "NoClientAuth": "client_auth",
-    "ClientSecretJWT": "client_assertion",
-    "PrivateKeyJWT": "client_assertion",
-    "JWTBearerTokenProvider": "jwt_bearer",
-    "ClientCredentialsTokenProvider": "client_credentials",
-    "RefreshTokenProvider": "refresh",
-    "RetryPolicy": "retry",
-    "AuthCache": "cache",
-    "BearerAuth": "bearer_auth",
-    "from_env": "from_environment",
-    "provider_from_env": "from_environment",
-    "TokenProvider": "auth.token_provider",
-    "H2OGPTEAuth": "h2ogpte",
-    "discover": "discovery",
-    "Discovery": "discovery",
-    "ArgumentError": "errors",
     "DiscoveryError": "errors",
     "DiscoveryLookupError": "errors",
+    "SupportsGetToken": "protocols",
+    "RetryPolicy": "wire.retry",
+    "ClientAuth": "client_auth.base",
+    "ClientSecretBasic": "client_auth.secret",
+    "ClientSecretPost": "client_auth.secret",
+    "NoClientAuth": "client_auth.secret",
+    "ClientSecretJWT": "client_auth.assertion",
+    "PrivateKeyJWT": "client_auth.assertion",
+    "ClientCredentialsTokenProvider": "grants.client_credentials",
+    "RefreshTokenProvider": "grants.refresh",
+    "JWTBearerTokenProvider": "grants.jwt_bearer",
+    "AuthCache": "cache",
+    "TokenStore": "store.file",
+    "TokenStoreWarning": "store.file",
+    "LoginServer": "login.server",
+    "Config": "login.server",
+    "DeviceFlow": "login.device",
+    "DeviceAuthorization": "login.device",
+    "CodeFlow": "login.code",
+    "authenticate": "login.authentication",
+    "BearerAuth": "bearer_auth",
+    "from_env": "environment",
+    "provider_from_env": "environment",
+    "TokenProvider": "h2o.token_provider",
+    "H2OGPTEAuth": "h2o.h2ogpte",
+    "discover": "h2o.discovery",
+    "Discovery": "h2o.discovery",
 }
 
-__all__ = [
-    "AccessDeniedError",
-    "AccessToken",
-    "ArgumentError",
-    "AuthCache",
-    "AuthError",
-    "BearerAuth",
-    "ClientCredentialsTokenProvider",
-    "ClientSecretBasic",
-    "ClientSecretJWT",
-    "ClientSecretPost",
-    "CodeFlow",
-    "Config",
-    "ConfigError",
-    "DeviceCodeExpiredError",
-    "DeviceFlow",
-    "Discovery",
-    "DiscoveryError",
-    "DiscoveryLookupError",
-    "FlowTimeoutError",
-    "H2OGPTEAuth",
-    "InvalidTokenResponseError",
-    "JWTBearerTokenProvider",
-    "NoClientAuth",
-    "NotInteractiveError",
-    "PrivateKeyJWT",
-    "RefreshTokenProvider",
-    "RetryPolicy",
-    "Token",
-    "TokenEndpointError",
-    "TokenProvider",
-    "TokenStore",
-    "TokenStoreError",
-    "TransportError",
-    "__version__",
-    "authenticate",
-    "discover",
-    "from_env",
-    "parse_token_response",
-    "provider_from_env",
-]
+__all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from .auth.token_provider import TokenProvider
-    from .authentication import authenticate
-    from .bearer_auth import BearerAuth
-    from .cache import AuthCache
-    from .client_assertion import ClientSecretJWT, PrivateKeyJWT
-    from .client_auth import ClientSecretBasic, ClientSecretPost, NoClientAuth
-    from .client_credentials import ClientCredentialsTokenProvider
-    from .discovery import Discovery, discover
-    from .errors import (
-        AccessDeniedError,
-        ArgumentError,
-        AuthError,
-        ConfigError,
-        DeviceCodeExpiredError,
-        DiscoveryError,
-        DiscoveryLookupError,
-        FlowTimeoutError,
-        InvalidTokenResponseError,
-        NotInteractiveError,
-        TokenEndpointError,
-        TokenStoreError,
-        TransportError,
+    from .bearer_auth import (
+        BearerAuth as BearerAuth,
     )
-    from .flows import CodeFlow, Config, DeviceFlow
-    from .from_environment import from_env, provider_from_env
-    from .h2ogpte import H2OGPTEAuth
-    from .jwt_bearer import JWTBearerTokenProvider
-    from .refresh import RefreshTokenProvider
-    from .retry import RetryPolicy
-    from .token import AccessToken, Token, parse_token_response
-    from .token_store import TokenStore
+    from .cache import (
+        AuthCache as AuthCache,
+    )
+    from .client_auth.assertion import (
+        ClientSecretJWT as ClientSecretJWT,
+    )
+    from .client_auth.assertion import (
+        PrivateKeyJWT as PrivateKeyJWT,
+    )
+    from .client_auth.base import (
+        ClientAuth as ClientAuth,
+    )
+    from .client_auth.secret import (
+        ClientSecretBasic as ClientSecretBasic,
+    )
+    from .client_auth.secret import (
+        ClientSecretPost as ClientSecretPost,
+    )
+    from .client_auth.secret import (
+        NoClientAuth as NoClientAuth,
+    )
+    from .environment import (
+        from_env as from_env,
+    )
+    from .environment import (
+        provider_from_env as provider_from_env,
+    )
+    from .errors import (
+        AccessDeniedError as AccessDeniedError,
+    )
+    from .errors import (
+        ArgumentError as ArgumentError,
+    )
+    from .errors import (
+        AuthError as AuthError,
+    )
+    from .errors import (
+        ConfigError as ConfigError,
+    )
+    from .errors import (
+        DeviceCodeExpiredError as DeviceCodeExpiredError,
+    )
+    from .errors import (
+        DiscoveryError as DiscoveryError,
+    )
+    from .errors import (
+        DiscoveryLookupError as DiscoveryLookupError,
+    )
+    from .errors import (
+        FlowTimeoutError as FlowTimeoutError,
+    )
+    from .errors import (
+        InvalidTokenResponseError as InvalidTokenResponseError,
+    )
+    from .errors import (
+        NotInteractiveError as NotInteractiveError,
+    )
+    from .errors import (
+        TokenEndpointError as TokenEndpointError,
+    )
+    from .errors import (
+        TokenStoreError as TokenStoreError,
+    )
+    from .errors import (
+        TransportError as TransportError,
+    )
+    from .grants.client_credentials import (
+        ClientCredentialsTokenProvider as ClientCredentialsTokenProvider,
+    )
+    from .grants.jwt_bearer import (
+        JWTBearerTokenProvider as JWTBearerTokenProvider,
+    )
+    from .grants.refresh import (
+        RefreshTokenProvider as RefreshTokenProvider,
+    )
+    from .h2o.discovery import (
+        Discovery as Discovery,
+    )
+    from .h2o.discovery import (
+        discover as discover,
+    )
+    from .h2o.h2ogpte import (
+        H2OGPTEAuth as H2OGPTEAuth,
+    )
+    from .h2o.token_provider import (
+        TokenProvider as TokenProvider,
+    )
+    from .login.authentication import (
+        authenticate as authenticate,
+    )
+    from .login.code import (
+        CodeFlow as CodeFlow,
+    )
+    from .login.device import (
+        DeviceAuthorization as DeviceAuthorization,
+    )
+    from .login.device import (
+        DeviceFlow as DeviceFlow,
+    )
+    from .login.server import (
+        Config as Config,
+    )
+    from .login.server import (
+        LoginServer as LoginServer,
+    )
+    from .protocols import (
+        SupportsGetToken as SupportsGetToken,
+    )
+    from .store.file import (
+        TokenStore as TokenStore,
+    )
+    from .store.file import (
+        TokenStoreWarning as TokenStoreWarning,
+    )
+    from .token import (
+        AccessToken as AccessToken,
+    )
+    from .token import (
+        Token as Token,
+    )
+    from .token import (
+        parse_token_response as parse_token_response,
+    )
+    from .wire.retry import (
+        RetryPolicy as RetryPolicy,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -8,8 +8,7 @@ import requests
 from requests.auth import AuthBase
 
 from ._log import logger
-from .cache import AuthCache
-from .provider import SupportsGetToken
+from .protocols import SupportsGetToken, SupportsInvalidate
 
 __all__ = ["BearerAuth"]
 
@@ -28,7 +27,7 @@ class BearerAuth(AuthBase):
     """
 
     def __init__(self, provider: SupportsGetToken) -> None:
-        if not callable(getattr(provider, "get_token", None)):
+        if not isinstance(provider, SupportsGetToken):
             raise TypeError("BearerAuth needs a provider or AuthCache with get_token()")
         self.provider = provider
 
@@ -47,14 +46,10 @@ class BearerAuth(AuthBase):
         refused = request.headers.get("Authorization")
         if not refused:
             return response  # no token of ours went out (stripped on a redirect): not our refusal
-        if isinstance(self.provider, AuthCache):
+        if isinstance(self.provider, SupportsInvalidate):
             # The header itself says which token was refused; it survives the
             # request copies that requests makes for redirects.
             self.provider.invalidate(token=refused.partition(" ")[2])
-        else:
-            invalidate = getattr(self.provider, "invalidate", None)
-            if callable(invalidate):
-                invalidate()
         token = self.provider.get_token()
         header = f"{token.token_type} {token.access_token}"
         if header == refused:

@@ -32,15 +32,17 @@ from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
 from .errors import ConfigError
-from .persisted import store_link
-from .provider import SupportsGetToken
-from .token import AccessToken, Token
-from .token_store import TokenStore
+from .protocols import SupportsGetToken, SupportsIntrospect, SupportsRevoke
+from .store.link import store_link
+from .token import AccessToken, Token, TokenLike
 
 if TYPE_CHECKING:
-    from .token_management import TokenLike
+    from .store.file import TokenStore
 
-__all__ = ["AuthCache"]
+__all__ = ["DEFAULT_EXPIRY_THRESHOLD", "AuthCache"]
+
+# How long before the expiry callers stop using a token and wait for a new one.
+DEFAULT_EXPIRY_THRESHOLD = 5.0
 
 _MAX_AUTO_WINDOW = 300.0
 _AUTO_WINDOW_SHARE = 0.1
@@ -90,7 +92,7 @@ class AuthCache:
         self,
         provider: SupportsGetToken,
         *,
-        expiry_threshold: Duration = 5.0,
+        expiry_threshold: Duration = DEFAULT_EXPIRY_THRESHOLD,
         refresh_ahead: Optional[Duration] = None,
         max_token_age: Optional[Duration] = None,
         clock: Callable[[], float] = time.time,
@@ -98,7 +100,7 @@ class AuthCache:
         store: Optional[TokenStore] = None,
         key: Optional[str] = None,
     ) -> None:
-        if not callable(getattr(provider, "get_token", None)):
+        if not isinstance(provider, SupportsGetToken):
             raise TypeError("AuthCache needs a provider with a get_token() method")
         self.provider = provider
         self._threshold = to_seconds(expiry_threshold, "expiry_threshold")
@@ -181,7 +183,9 @@ class AuthCache:
         target = self.cached if token is None else token
         if target is None:
             raise ConfigError("no token is cached, so there is none to revoke")
-        _provider_method(self.provider, "revoke")(target, token_type_hint)
+        if not isinstance(self.provider, SupportsRevoke):
+            raise ConfigError(f"{type(self.provider).__name__} does not support revoke()")
+        self.provider.revoke(target, token_type_hint)
         value = target.access_token if isinstance(target, Token) else target
         with self._lock:
             entry = self._entry
@@ -197,10 +201,9 @@ class AuthCache:
         target = self.cached if token is None else token
         if target is None:
             raise ConfigError("no token is cached, so there is none to introspect")
-        result: dict[str, Any] = _provider_method(self.provider, "introspect")(
-            target, token_type_hint
-        )
-        return result
+        if not isinstance(self.provider, SupportsIntrospect):
+            raise ConfigError(f"{type(self.provider).__name__} does not support introspect()")
+        return self.provider.introspect(target, token_type_hint)
 
     # -- refreshing -------------------------------------------------------------
 
@@ -351,13 +354,6 @@ class AuthCache:
 
     def __repr__(self) -> str:
         return f"AuthCache({self.provider!r})"
-
-
-def _provider_method(provider: object, name: str) -> Callable[..., Any]:
-    method: Optional[Callable[..., Any]] = getattr(provider, name, None)
-    if not callable(method):
-        raise ConfigError(f"{type(provider).__name__} does not support {name}()")
-    return method
 
 
 def _describe(exc: BaseException) -> str:

@@ -14,8 +14,9 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
+from ._redact import mask
 from .errors import InvalidTokenResponseError
 
 __all__ = [
@@ -23,8 +24,8 @@ __all__ = [
     "MAX_LIFETIME",
     "AccessToken",
     "Token",
+    "TokenLike",
     "jwt_expiry",
-    "mask",
     "parse_token_response",
 ]
 
@@ -34,13 +35,6 @@ MAX_LIFETIME = 10 * 365 * 24 * 3600.0
 # 9999-12-31T23:59:59Z, the last second a datetime holds: a stored expiry past it
 # (or before 1970) is corrupt, not a token that lives for ever.
 _LAST_EPOCH_SECOND = 253_402_300_799.0
-
-
-def mask(secret: Optional[str]) -> str:
-    """Show that a secret is there, and how long it is, without any of its characters."""
-    if secret is None:
-        return "None"
-    return f"'<redacted, {len(secret)} chars>'"
 
 
 class AccessToken(str):
@@ -207,6 +201,10 @@ class Token:
 
     def keys(self) -> Iterator[str]:
         return iter(_ITEM_NAMES)
+
+
+# What revocation, introspection and invalidate() take: a Token or an access token.
+TokenLike = Union[str, Token]
 
 
 def _stored_expiry(value: float) -> float:

@@ -11,7 +11,7 @@ import requests
 
 from h2oauth_lite import Config, Token, TokenStore, authenticate
 from h2oauth_lite.errors import ConfigError, NotInteractiveError
-from h2oauth_lite.interactive import not_interactive_reason
+from h2oauth_lite.login.interactive import not_interactive_reason
 from tests.oidc_fixture import DeviceUser, OIDCServer
 
 SCOPE = "openid offline_access api:read"

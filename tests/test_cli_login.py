@@ -189,7 +189,7 @@ def test_usage_errors_are_one_line(
 @pytest.mark.parametrize("host", ["https://[::1/token", "[::1", "https://[fe80::1%zz"])
 def test_an_unparsable_host_is_a_config_error(host: str) -> None:
     from h2oauth_lite import ConfigError
-    from h2oauth_lite.hosts import normalise_host
+    from h2oauth_lite.store.hosts import normalise_host
 
     with pytest.raises(ConfigError, match="cannot be parsed"):
         normalise_host(host)

@@ -28,8 +28,9 @@ from h2oauth_lite import (
     TokenEndpointError,
     provider_from_env,
 )
-from h2oauth_lite.client_assertion import CLIENT_ASSERTION_TYPE
-from h2oauth_lite.client_auth import NoClientAuth, client_auth_for
+from h2oauth_lite.client_auth.assertion import CLIENT_ASSERTION_TYPE
+from h2oauth_lite.client_auth.methods import client_auth_for
+from h2oauth_lite.client_auth.secret import NoClientAuth
 from tests.oidc_client_auth import ALL_CLIENTS, auth_for
 from tests.oidc_fixture import OIDCServer
 

@@ -19,7 +19,7 @@ from h2oauth_lite.errors import (
     FlowTimeoutError,
     InvalidTokenResponseError,
 )
-from h2oauth_lite.flows.code import CodeFlow, _Login
+from h2oauth_lite.login.code import CodeFlow, _Login
 from tests.oidc_fixture import OIDCServer
 
 pytestmark = pytest.mark.interop

@@ -205,7 +205,7 @@ def test_complete_uri_is_shown_and_browser_only_on_request(
     loopback: Loopback, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr("h2oauth_lite.flows.device.open_in_browser", opened.append)
+    monkeypatch.setattr("h2oauth_lite.login.device.open_in_browser", opened.append)
     device = dict(DEVICE, verification_uri_complete="http://127.0.0.1/device?user_code=ABCD-EFGH")
     server = loopback(DeviceServer(device, [TOKEN]))
     shown: list[str] = []
@@ -245,7 +245,7 @@ def test_config_rejects_bad_combinations() -> None:
     ],
 )
 def test_device_response_numbers(interval: Any, expires_in: Any, expected: tuple[Any, Any]) -> None:
-    from h2oauth_lite.flows.device import parse_device_authorization
+    from h2oauth_lite.login.device import parse_device_authorization
 
     auth = parse_device_authorization({**DEVICE, "interval": interval, "expires_in": expires_in})
     assert (auth.interval, auth.expires_in) == expected

@@ -11,14 +11,14 @@ import pytest
 
 import h2oauth_lite
 from h2oauth_lite import ConfigError, DiscoveryError, DiscoveryLookupError, TokenProvider
-from h2oauth_lite.discovery import (
+from h2oauth_lite.h2o.discovery import (
     CliConfig,
     Discovery,
     discover,
     discovery_address,
     load_credentials,
 )
-from h2oauth_lite.discovery.cli_config import (
+from h2oauth_lite.h2o.discovery.cli_config import (
     cli_config_path,
     load_cli_config,
     parse_cli_config,
@@ -229,8 +229,8 @@ def test_a_named_config_that_is_missing_is_an_error(tmp_path: Path) -> None:
 
 def test_load_credentials_is_pure() -> None:
     found = Discovery(
-        environment=h2oauth_lite.discovery.Environment("https://e.example", "https://i", "s"),
-        clients={"platform": h2oauth_lite.discovery.Client("clients/platform", "P", "pid")},
+        environment=h2oauth_lite.h2o.discovery.Environment("https://e.example", "https://i", "s"),
+        clients={"platform": h2oauth_lite.h2o.discovery.Client("clients/platform", "P", "pid")},
     )
     config = CliConfig(endpoint="https://e.example/", tokens={"pid": "rt"})
     assert load_credentials(found, config, {})["platform"].refresh_token == "rt"

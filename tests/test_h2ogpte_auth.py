@@ -131,7 +131,8 @@ def test_our_modules_never_import_httpx() -> None:
     code = (
         "import sys, h2oauth_lite\n"
         "from h2oauth_lite import TokenProvider, H2OGPTEAuth, discover, AuthCache\n"
-        "import h2oauth_lite.discovery, h2oauth_lite.auth.token_provider, h2oauth_lite.h2ogpte\n"
+        "import h2oauth_lite.h2o.discovery, h2oauth_lite.auth.token_provider\n"
+        "import h2oauth_lite.h2o.h2ogpte\n"
         "bad = [m for m in ('httpx', 'anyio', 'asyncio', 'attrs') if m in sys.modules]\n"
         "print(bad)\n"
     )

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from h2oauth_lite import AuthCache, ConfigError, JWTBearerTokenProvider, TokenEndpointError
-from h2oauth_lite.jwt_bearer import JWT_BEARER_GRANT_TYPE
+from h2oauth_lite.grants.jwt_bearer import JWT_BEARER_GRANT_TYPE
 from tests.loopback import LoopbackServer, Request, Response
 
 ISSUER = "robot@project.example.test"

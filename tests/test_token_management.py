@@ -16,7 +16,7 @@ from h2oauth_lite import (
     Token,
     TokenEndpointError,
 )
-from h2oauth_lite.token_management import introspection_result, token_form
+from h2oauth_lite.grants.management import introspection_result, token_form
 from tests.loopback import LoopbackServer, Request, Response
 from tests.oidc_client_auth import ALL_CLIENTS, auth_for
 from tests.oidc_fixture import OIDCServer

@@ -15,9 +15,9 @@ import requests
 
 import h2oauth_lite
 from h2oauth_lite import AccessToken, ArgumentError, ConfigError, TokenEndpointError, TokenProvider
-from h2oauth_lite.auth import token_provider as token_provider_module
-from h2oauth_lite.discovery import Client, Credentials, Discovery, Environment
 from h2oauth_lite.errors import InvalidTokenResponseError
+from h2oauth_lite.h2o import token_provider as token_provider_module
+from h2oauth_lite.h2o.discovery import Client, Credentials, Discovery, Environment
 from tests.discovery_server import CloudServer
 from tests.loopback import Request, Response
 from tests.threads import run_together
@@ -268,7 +268,7 @@ def test_with_scope_keeps_settings_and_the_newest_refresh_token(
     assert isinstance(scoped, TokenProvider)
     assert scoped.scope == "new scope" and provider.scope == "input scope"
     assert scoped.provider.timeout == 7.0
-    assert scoped.provider._ssl_context is context
+    assert scoped.provider.endpoint._ssl_context is context
     scoped.token()
     sent = cloud.token_requests()[-1].form
     assert sent["refresh_token"] == "rt-1"

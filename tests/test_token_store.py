@@ -17,12 +17,12 @@ from typing import Any, Callable
 import pytest
 
 from h2oauth_lite import Token
-from h2oauth_lite._http import DEFAULT_TIMEOUT
-from h2oauth_lite.config import user_cache_dir
 from h2oauth_lite.errors import ConfigError, TokenStoreError
-from h2oauth_lite.hosts import normalise_host
-from h2oauth_lite.retry import RetryPolicy
-from h2oauth_lite.token_store import TokenStore, TokenStoreWarning
+from h2oauth_lite.settings import user_cache_dir
+from h2oauth_lite.store.file import TokenStore, TokenStoreWarning
+from h2oauth_lite.store.hosts import normalise_host
+from h2oauth_lite.wire.retry import RetryPolicy
+from h2oauth_lite.wire.send import DEFAULT_TIMEOUT
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 

@@ -20,8 +20,9 @@ from h2oauth_lite import (
     TokenEndpointError,
     TransportError,
 )
-from h2oauth_lite._http import error_from_response, safe_url
 from h2oauth_lite.errors import AccessDeniedError
+from h2oauth_lite.wire.answers import error_from_response
+from h2oauth_lite.wire.urls import safe_url
 from tests.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
 
 SECRET = "s3cr3t:with%odd chars/é"
@@ -345,7 +346,7 @@ def test_exactly_one_of_auth_url_and_issuer_url() -> None:
 def test_get_redirect_returns_the_target_unfollowed(loopback: Loopback) -> None:
     import requests
 
-    from h2oauth_lite._http import get_redirect
+    from h2oauth_lite.wire.send import get_redirect
 
     target = loopback(token_answer)
     login = loopback(Response(302, b"", {"Location": "/authorize?state=s"}))
@@ -362,7 +363,7 @@ def test_get_redirect_returns_the_target_unfollowed(loopback: Loopback) -> None:
 def test_get_redirect_to_an_unreadable_address(loopback: Loopback) -> None:
     import requests
 
-    from h2oauth_lite._http import get_redirect
+    from h2oauth_lite.wire.send import get_redirect
 
     login = loopback(Response(302, b"", {"Location": "http://[::1/authorize"}))
     with requests.Session() as session, pytest.raises(TokenEndpointError, match="unreadable"):

@@ -20,7 +20,7 @@ from h2oauth_lite import (
     TokenEndpointError,
     TransportError,
 )
-from h2oauth_lite.retry import RetryPolicy
+from h2oauth_lite.wire.retry import RetryPolicy
 from tests.faults.script import Script, good, token_body
 from tests.loopback import CLOSE_MID_BODY, NEVER_ANSWER, RESET, Outcome, Response
 

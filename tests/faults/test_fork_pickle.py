@@ -152,13 +152,13 @@ def test_child_gets_a_session_of_its_own(loopback: Any) -> None:
     server = loopback(Numbered())
     provider = _cc(server.url)
     provider.get_token()
-    assert provider._session is not None
+    assert provider.endpoint._session is not None
 
     def child() -> str:
-        fresh = provider._session is None
-        free = provider._session_lock.acquire(timeout=1)
+        fresh = provider.endpoint._session is None
+        free = provider.endpoint._session_lock.acquire(timeout=1)
         if free:
-            provider._session_lock.release()
+            provider.endpoint._session_lock.release()
         token = provider.get_token().access_token
         return f"{fresh} {free} {token}"
 

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from h2oauth_lite._http import error_from_response
 from h2oauth_lite.errors import InvalidTokenResponseError, TokenEndpointError
 from h2oauth_lite.token import MAX_LIFETIME, Token, jwt_expiry, parse_token_response
+from h2oauth_lite.wire.answers import error_from_response
 
 json_scalars = (
     st.none()

@@ -12,7 +12,7 @@ from h2oauth_lite import (
     TokenEndpointError,
     TransportError,
 )
-from h2oauth_lite.retry import RETRY_STATUSES, RetryPolicy
+from h2oauth_lite.wire.retry import RETRY_STATUSES, RetryPolicy
 from tests.faults.script import Script, closed_port, good
 from tests.loopback import Response
 

@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from h2oauth_lite import AuthCache, BearerAuth, ClientCredentialsTokenProvider, RefreshTokenProvider
 from h2oauth_lite.cli import main as cli_main
-from h2oauth_lite.client_assertion import ClientSecretJWT, PrivateKeyJWT
-from h2oauth_lite.config import read_settings
-from h2oauth_lite.jwt_bearer import JWTBearerTokenProvider
-from h2oauth_lite.retry import RetryPolicy
+from h2oauth_lite.client_auth.assertion import ClientSecretJWT, PrivateKeyJWT
+from h2oauth_lite.grants.jwt_bearer import JWTBearerTokenProvider
+from h2oauth_lite.settings import read_settings
+from h2oauth_lite.wire.retry import RetryPolicy
 from tests.faults.script import Script, closed_port
 from tests.loopback import NEVER_ANSWER, RESET, Request, Response
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from h2oauth_lite.store.file import TokenStore
 from h2oauth_lite.token import Token
-from h2oauth_lite.token_store import TokenStore
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and SIGKILL")
 

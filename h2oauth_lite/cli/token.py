@@ -1,0 +1,38 @@
+"""``h2oauth-lite token``: print an access token, from a stored login or the environment.
+
+With ``--host`` or ``--issuer`` the token comes from the token store (refreshed
+when due, never an interactive login: exit 3 when one is needed); without
+them, from the ``H2O_AUTHN_*`` variables (environment mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import add_store_options, login_server, store
+
+__all__ = ["add_command"]
+
+
+def add_command(commands: Any) -> None:
+    token = commands.add_parser(
+        "token",
+        help="print an access token (configured by the H2O_AUTHN_* environment variables)",
+    )
+    add_store_options(token)
+    token.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    server = login_server(args)
+    if server is not None:
+        from ..login.authentication import authenticate
+
+        token = authenticate(server, store=store(args), interactive=False)
+    else:
+        from ..environment import from_env
+
+        token = from_env().get_token()
+    print(token.access_token)
+    return 0

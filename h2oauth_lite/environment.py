@@ -1,0 +1,84 @@
+"""Environment mode: a ready AuthCache (or provider) from the ``H2O_AUTHN_*`` variables.
+
+The variables themselves are read in :mod:`h2oauth_lite.settings`; this module
+turns them into a grant. (Named apart from ``from_env``, its function: a
+submodule of that name would shadow the function on the package.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from .cache import AuthCache
+from .client_auth.methods import client_auth_for
+from .errors import ConfigError
+from .settings import PRIVATE_KEY_FILE, read_settings
+from .wire.send import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .grants.base import TokenGrant
+    from .grants.options import ClientOptions
+
+__all__ = ["from_env", "provider_from_env"]
+
+
+def provider_from_env(
+    environ: Optional[Mapping[str, str]] = None, **options: Unpack[ClientOptions]
+) -> TokenGrant:
+    """The provider the environment describes: the refresh grant when
+    ``H2O_AUTHN_REFRESH_TOKEN`` is set, else the client-credentials grant.
+
+    ``options`` go to the provider's constructor (``session=``, ``timeout=``, ...).
+    """
+    from .grants.client_credentials import ClientCredentialsTokenProvider
+    from .grants.refresh import RefreshTokenProvider
+
+    settings = read_settings(environ)
+    auth_url = settings.token_url
+    if auth_url is None:
+        options.setdefault("issuer_url", settings.issuer_url)
+    options.setdefault("timeout", settings.timeout or DEFAULT_TIMEOUT)
+    options.setdefault("scope", settings.scope)
+    method = settings.client_auth_method
+    if method == "private_key_jwt" or (method is None and settings.private_key_file is not None):
+        if settings.private_key_file is None:
+            raise ConfigError(f"Missing environment variable: {PRIVATE_KEY_FILE}")
+        if "client_auth" not in options:
+            options["client_auth"] = client_auth_for(
+                settings.client_id or "",
+                client_auth="private_key_jwt",
+                # A Path: the variable names a file, so errors may name it too.
+                private_key=Path(settings.private_key_file),
+                private_key_id=settings.private_key_id,
+            )
+    elif method is not None:
+        options.setdefault("client_auth", method)
+    if settings.refresh_token is not None:
+        return RefreshTokenProvider(
+            auth_url,
+            client_id=settings.client_id or "",
+            refresh_token=settings.refresh_token,
+            client_secret=settings.client_secret,
+            **options,
+        )
+    return ClientCredentialsTokenProvider(
+        auth_url,
+        client_id=settings.client_id or "",
+        client_secret=settings.client_secret,
+        audience=settings.audience,
+        **options,
+    )
+
+
+def from_env(
+    environ: Optional[Mapping[str, str]] = None,
+    *,
+    cache_options: Optional[Mapping[str, Any]] = None,
+    **provider_options: Unpack[ClientOptions],
+) -> AuthCache:
+    """An AuthCache over :func:`provider_from_env`; ConfigError names every missing variable."""
+    return AuthCache(provider_from_env(environ, **provider_options), **dict(cache_options or {}))

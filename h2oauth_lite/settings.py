@@ -1,0 +1,206 @@
+"""Every environment variable h2oauth-lite reads, read here and nowhere else. Pure
+but for reading ``os.environ``.
+
+Each function takes an optional ``environ`` mapping so callers (and tests)
+can pass a plain dict; the default is ``os.environ`` at call time, never at
+import time. Values are stripped; an empty value counts as unset, because
+``export H2O_AUTHN_SCOPE=`` in a shell script means "no scope".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Optional
+
+from ._redact import mask
+from .durations import to_seconds
+from .errors import ConfigError
+
+__all__ = [
+    "BATCH_SCHEDULER_VARIABLES",
+    "CloudEnvironment",
+    "EnvSettings",
+    "batch_scheduler",
+    "cloud_client_token",
+    "cloud_environment",
+    "read_settings",
+    "token_endpoint_override",
+    "user_cache_dir",
+]
+
+URI = "H2O_AUTHN_URI"
+ISSUER = "H2O_AUTHN_ISSUER"
+CLIENT_ID = "H2O_AUTHN_CLIENT_ID"
+CLIENT_SECRET = "H2O_AUTHN_CLIENT_SECRET"
+SCOPE = "H2O_AUTHN_SCOPE"
+AUDIENCE = "H2O_AUTHN_AUDIENCE"
+REFRESH_TOKEN = "H2O_AUTHN_REFRESH_TOKEN"
+CLIENT_AUTH_METHOD = "H2O_AUTHN_CLIENT_AUTH_METHOD"
+PRIVATE_KEY_FILE = "H2O_AUTHN_PRIVATE_KEY_FILE"
+PRIVATE_KEY_ID = "H2O_AUTHN_PRIVATE_KEY_ID"
+TIMEOUT = "H2O_AUTHN_TIMEOUT"
+CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
+CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
+CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
+H2O_CLI_CONFIG = "H2OCONFIG"
+
+# A job under one of these schedulers has no person at the terminal, even
+# when a pseudo-terminal is attached.
+BATCH_SCHEDULER_VARIABLES = (
+    "AIRFLOW_CTX_DAG_ID",
+    "SLURM_JOB_ID",
+    "PBS_JOBID",
+    "LSB_JOBID",
+    "SGE_TASK_ID",
+    "KUBERNETES_SERVICE_HOST",
+    "CI",
+)
+
+
+def _value(environ: Optional[Mapping[str, str]], name: str) -> Optional[str]:
+    source = os.environ if environ is None else environ
+    value = source.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """The ``H2O_AUTHN_*`` variables, as read at one moment."""
+
+    token_url: Optional[str] = None
+    issuer_url: Optional[str] = None
+    client_id: Optional[str] = None
+    client_secret: Optional[str] = None
+    scope: Optional[str] = None
+    audience: Optional[str] = None
+    refresh_token: Optional[str] = None
+    client_auth_method: Optional[str] = None
+    private_key_file: Optional[str] = None
+    private_key_id: Optional[str] = None
+    timeout: Optional[float] = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={mask(value) if name in ('client_secret', 'refresh_token') else repr(value)}"
+            for name, value in self.__dict__.items()
+            if value is not None
+        )
+        return f"EnvSettings({shown})"
+
+
+def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
+    """Read the ``H2O_AUTHN_*`` variables.
+
+    ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery)
+    and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET`` is
+    required too unless a refresh token, a private key or the ``none`` method
+    makes it optional.
+    """
+    settings = EnvSettings(
+        token_url=_value(environ, URI),
+        issuer_url=_value(environ, ISSUER),
+        client_id=_value(environ, CLIENT_ID),
+        client_secret=_value(environ, CLIENT_SECRET),
+        scope=_value(environ, SCOPE),
+        audience=_value(environ, AUDIENCE),
+        refresh_token=_value(environ, REFRESH_TOKEN),
+        client_auth_method=_lower(_value(environ, CLIENT_AUTH_METHOD)),
+        private_key_file=_value(environ, PRIVATE_KEY_FILE),
+        private_key_id=_value(environ, PRIVATE_KEY_ID),
+        timeout=_seconds(environ, TIMEOUT),
+    )
+    missing = []
+    if settings.token_url is None and settings.issuer_url is None:
+        missing.append(URI)
+    if settings.client_id is None:
+        missing.append(CLIENT_ID)
+    secret_optional = (
+        settings.refresh_token is not None
+        or settings.private_key_file is not None
+        or settings.client_auth_method in ("none", "private_key_jwt")
+    )
+    if settings.client_secret is None and not secret_optional:
+        missing.append(CLIENT_SECRET)
+    if missing:
+        label = "variable" if len(missing) == 1 else "variables"
+        raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")
+    return settings
+
+
+def _lower(value: Optional[str]) -> Optional[str]:
+    return None if value is None else value.lower()
+
+
+def _seconds(environ: Optional[Mapping[str, str]], name: str) -> Optional[float]:
+    raw = _value(environ, name)
+    if raw is None:
+        return None
+    try:
+        return to_seconds(float(raw), name, positive=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}") from None
+
+
+def token_endpoint_override(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """``H2O_CLOUD_TOKEN_ENDPOINT_URL``, which h2o-authn prefers over issuer discovery."""
+    return _value(environ, CLOUD_TOKEN_ENDPOINT_URL)
+
+
+@dataclass(frozen=True)
+class CloudEnvironment:
+    """Where H2O Cloud discovery should look, from the environment."""
+
+    discovery: Optional[str]
+    environment: Optional[str]
+    cli_config_path: Optional[str]
+
+
+def cloud_environment(environ: Optional[Mapping[str, str]] = None) -> CloudEnvironment:
+    """``H2O_CLOUD_DISCOVERY``, ``H2O_CLOUD_ENVIRONMENT`` and ``H2OCONFIG``."""
+    return CloudEnvironment(
+        discovery=_value(environ, CLOUD_DISCOVERY),
+        environment=_value(environ, CLOUD_ENVIRONMENT),
+        cli_config_path=_value(environ, H2O_CLI_CONFIG),
+    )
+
+
+def cloud_client_token_variable(client_key: str) -> str:
+    """The variable that holds a discovered client's refresh token."""
+    normalised = "".join(ch if ch.isalnum() else "_" for ch in client_key).upper()
+    return f"H2O_CLOUD_CLIENT_{normalised}_TOKEN"
+
+
+def cloud_client_token(
+    client_key: str, environ: Optional[Mapping[str, str]] = None
+) -> Optional[str]:
+    """``H2O_CLOUD_CLIENT_<KEY>_TOKEN``: a refresh token for one discovered client."""
+    return _value(environ, cloud_client_token_variable(client_key))
+
+
+def batch_scheduler(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The first batch-scheduler variable that is set, or None."""
+    for name in BATCH_SCHEDULER_VARIABLES:
+        value = _value(environ, name)
+        if value is not None and not (name == "CI" and value.lower() in ("0", "false", "no")):
+            return name
+    return None
+
+
+def user_cache_dir(app_name: str, environ: Optional[Mapping[str, str]] = None) -> str:
+    """The per-user cache directory for ``app_name``, without platformdirs."""
+    if os.name == "nt":
+        base = _value(environ, "LOCALAPPDATA") or os.path.join(
+            os.path.expanduser("~"), "AppData", "Local"
+        )
+    else:
+        base = _value(environ, "XDG_CACHE_HOME") or os.path.join(_home(environ), ".cache")
+    return os.path.join(base, app_name)
+
+
+def _home(environ: Optional[Mapping[str, str]]) -> str:
+    return _value(environ, "HOME") or os.path.expanduser("~")

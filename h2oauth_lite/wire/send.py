@@ -1,0 +1,227 @@
+"""The wire: the one place that sends token-endpoint requests.
+
+Every grant calls :func:`post_form`; discovery documents come through
+:func:`get_json`. Both share the rules that keep credentials safe: ``https``
+unless the host is loopback (or the caller opted out), a timeout on every
+request, redirects never followed, a bounded response body, and the HTTP
+status judged before the body is parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from urllib.parse import urljoin
+
+from .._log import logger
+from ..errors import InvalidTokenResponseError, TokenEndpointError
+from .answers import NOT_JSON, decode_json, error_from_response, snippet, transport_error
+from .body import read_body
+from .retry import RetryPolicy
+from .urls import check_url, safe_url
+
+if TYPE_CHECKING:
+    import ssl
+
+    import requests
+    import requests.adapters
+
+__all__ = ["DEFAULT_TIMEOUT", "get_json", "get_redirect", "new_session", "post_form"]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def new_session(
+    *,
+    ssl_context: Optional[ssl.SSLContext] = None,
+    verify: Union[bool, str, None] = None,
+    retry: Optional[RetryPolicy] = None,
+) -> requests.Session:
+    """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``).
+
+    ``ssl_context`` replaces the TLS settings of every https connection;
+    ``verify`` is requests' own (False, or a CA bundle path); ``retry`` is
+    applied by the adapters of both schemes (urllib3 ``Retry``).
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    session = requests.Session()
+    session.headers["Accept"] = "application/json"
+    max_retries: Any = 0
+    if retry is not None:
+        from .urllib3_retry import urllib3_retry
+
+        max_retries = urllib3_retry(retry)
+    session.mount("http://", HTTPAdapter(max_retries=max_retries))
+    if ssl_context is not None:
+        session.mount("https://", _ssl_context_adapter(ssl_context, max_retries))
+    else:
+        session.mount("https://", HTTPAdapter(max_retries=max_retries))
+    if verify is not None:
+        session.verify = verify
+    return session
+
+
+def _ssl_context_adapter(
+    context: ssl.SSLContext, max_retries: Any
+) -> requests.adapters.HTTPAdapter:
+    from requests.adapters import HTTPAdapter
+
+    class SSLContextAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["ssl_context"] = context
+            # older types-requests leave this untyped
+            super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
+
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+            kwargs["ssl_context"] = context
+            return super().proxy_manager_for(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
+
+    return SSLContextAdapter(max_retries=max_retries)
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    allow_insecure_http: bool,
+    redirect_expected: bool = False,
+    **kwargs: Any,
+) -> tuple[requests.Response, bytes]:
+    """A 2xx answer (a 3xx with a Location, when expected) and its whole body;
+    TokenEndpointError for any other status."""
+    import requests
+
+    check_url(url, allow_insecure_http=allow_insecure_http)
+    answered_with: list[int] = []
+    try:
+        # verify is passed per request because requests lets REQUESTS_CA_BUNDLE
+        # override a session's own verify (a CA path, or False) otherwise.
+        response = session.request(
+            method,
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            verify=session.verify,
+            # A request's hook list replaces the session's, so the session's go first in it.
+            hooks={"response": [*session.hooks.get("response", []), _recorder(answered_with)]},
+            **kwargs,
+        )
+        body = read_body(response, timeout)
+    except requests.exceptions.RequestException as exc:
+        raise transport_error(exc, url, timeout) from exc
+    except ValueError:
+        # Even without following, requests parses a redirect's Location, and an
+        # unreadable one (an unclosed IPv6 bracket) raises ValueError there.
+        if not answered_with:
+            raise
+        raise TokenEndpointError(
+            answered_with[-1],
+            detail="the server redirected to an unreadable address; redirects are not followed",
+        ) from None
+    logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
+    location = response.headers.get("Location")
+    if redirect_expected:
+        answered = response.is_redirect and bool(location)
+    else:
+        answered = 200 <= response.status_code < 300
+    if not answered:
+        raise error_from_response(response.status_code, body, location)
+    return response, body
+
+
+def _recorder(statuses: list[int]) -> Callable[..., None]:
+    def record(response: requests.Response, **_: Any) -> None:
+        statuses.append(response.status_code)
+
+    return record
+
+
+def post_form(
+    session: requests.Session,
+    url: str,
+    data: Mapping[str, str],
+    *,
+    headers: Optional[Mapping[str, str]] = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+    ignore_body: bool = False,
+) -> Any:
+    """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
+
+    Raises TokenEndpointError for every non-2xx answer (status first, body
+    second), InvalidTokenResponseError for a 2xx answer that is not JSON, and
+    TransportError when no answer came. With ``ignore_body`` a 2xx answer's
+    body is not parsed and None is returned: for endpoints whose status says
+    everything (RFC 7009 revocation answers an empty 200).
+    """
+    response, body = _send(
+        session,
+        "POST",
+        url,
+        data=dict(data),
+        headers=dict(headers or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    if ignore_body:
+        return None
+    decoded = decode_json(body)
+    if decoded is NOT_JSON:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise InvalidTokenResponseError(
+            response.status_code, detail=f"the answer is not JSON ({kind}): {snippet(body)}"
+        )
+    return decoded
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+    params: Optional[Mapping[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
+) -> Any:
+    """GET a JSON document (discovery metadata) under the same rules as post_form."""
+    response, body = _send(
+        session,
+        "GET",
+        url,
+        params=dict(params or {}),
+        headers=dict(headers or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    decoded = decode_json(body)
+    if decoded is NOT_JSON:
+        raise InvalidTokenResponseError(
+            response.status_code, detail=f"{safe_url(url)} did not answer JSON: {snippet(body)}"
+        )
+    return decoded
+
+
+def get_redirect(
+    session: requests.Session,
+    url: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_insecure_http: bool = False,
+    params: Optional[Mapping[str, str]] = None,
+) -> str:
+    """GET a login route that answers with a redirect; the absolute target, not followed."""
+    response, _ = _send(
+        session,
+        "GET",
+        url,
+        params=dict(params or {}),
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+        redirect_expected=True,
+    )
+    return urljoin(url, response.headers["Location"])  # readable: _send checked it
