@@ -42,6 +42,8 @@ def provider_from_env(
     if auth_url is None:
         options.setdefault("issuer_url", settings.issuer_url)
     options.setdefault("timeout", settings.timeout or DEFAULT_TIMEOUT)
+    if settings.allow_insecure_http:
+        options.setdefault("allow_insecure_http", True)
     options.setdefault("scope", settings.scope)
     method = settings.client_auth_method
     if method == "private_key_jwt" or (method is None and settings.private_key_file is not None):

@@ -42,15 +42,26 @@ class TokenStoreError(ConfigError):
 class TransportError(AuthError):
     """The request never got an HTTP answer: refused, reset, timed out, TLS failure.
 
+    ``url`` is where it went (without user info or query) and ``request`` what
+    it was ("token request (client_credentials grant)", "discovery document").
     The original ``requests`` exception is the ``__cause__``.
     """
 
-    def __init__(self, message: str, *, url: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, *, url: Optional[str] = None, request: Optional[str] = None
+    ) -> None:
         super().__init__(message)
         self.url = url
+        self.request = request
+
+    def locate(self, request: str) -> None:
+        """Say which request got no answer, unless the error already says so."""
+        if self.request is None:
+            self.request = request
+            self.args = (f"{self.args[0]} ({request})",)
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (type(self), self.args, {"url": self.url}))
+        return (_rebuild, (type(self), self.args, {"url": self.url, "request": self.request}))
 
 
 def _status_text(status_code: int) -> str:
@@ -64,7 +75,10 @@ class TokenEndpointError(AuthError):
     """The token endpoint answered, but not with a token.
 
     ``error``, ``error_description`` and ``error_uri`` are the RFC 6749
-    section 5.2 members of the answer, when it had them.
+    section 5.2 members of the answer, when it had them, scrubbed of anything
+    that looks like a credential; ``request`` says what was asked ("token
+    request (refresh_token grant)", "discovery document", ...) and ``url``
+    where (without user info or query).
     """
 
     def __init__(
@@ -75,17 +89,30 @@ class TokenEndpointError(AuthError):
         error_uri: Optional[str] = None,
         *,
         detail: Optional[str] = None,
+        request: Optional[str] = None,
+        url: Optional[str] = None,
     ) -> None:
         self.status_code = status_code
         self.error = error
         self.error_description = error_description
         self.error_uri = error_uri
         self.detail = detail
+        self.request = request
+        self.url = url
         super().__init__(self._format())
+
+    def locate(self, request: str, url: str) -> None:
+        """Say which request failed, where, unless the error already says so."""
+        if self.request is None and self.url is None:
+            self.request, self.url = request, url
+            self.args = (self._format(),)
 
     def _format(self) -> str:
         message = f"Authentication request failed (status: {_status_text(self.status_code)})"
         parts = []
+        where = " at ".join(part for part in (self.request, self.url) if part)
+        if where:
+            parts.append(where)
         if self.error:
             parts.append(f"error: {self.error}")
         if self.error_description:
@@ -102,7 +129,7 @@ class TokenEndpointError(AuthError):
             (
                 type(self),
                 (self.status_code, self.error, self.error_description, self.error_uri),
-                {"detail": self.detail},
+                {"detail": self.detail, "request": self.request, "url": self.url},
             ),
         )
 

@@ -17,14 +17,17 @@ from typing import Optional
 from ._redact import mask
 from .durations import to_seconds
 from .errors import ConfigError
+from .wire.urls import INSECURE_HTTP_VARIABLE
 
 __all__ = [
     "BATCH_SCHEDULER_VARIABLES",
+    "VARIABLES",
     "CloudEnvironment",
     "EnvSettings",
     "batch_scheduler",
     "cloud_client_token",
     "cloud_environment",
+    "environ_with",
     "read_settings",
     "token_endpoint_override",
     "user_cache_dir",
@@ -41,10 +44,28 @@ CLIENT_AUTH_METHOD = "H2O_AUTHN_CLIENT_AUTH_METHOD"
 PRIVATE_KEY_FILE = "H2O_AUTHN_PRIVATE_KEY_FILE"
 PRIVATE_KEY_ID = "H2O_AUTHN_PRIVATE_KEY_ID"
 TIMEOUT = "H2O_AUTHN_TIMEOUT"
+ALLOW_INSECURE_HTTP = INSECURE_HTTP_VARIABLE  # named where the refusal of http:// names it
 CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
 CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
 CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
 H2O_CLI_CONFIG = "H2OCONFIG"
+
+# What each H2O_AUTHN_* variable sets: `h2oauth-lite token --help` lists them.
+VARIABLES = {
+    URI: "the token endpoint URL",
+    ISSUER: "the issuer URL, whose discovery document names the token endpoint",
+    CLIENT_ID: "the OAuth client id",
+    CLIENT_SECRET: "the client secret",
+    SCOPE: "the scope to ask for",
+    AUDIENCE: "the audience parameter (client credentials)",
+    REFRESH_TOKEN: "a refresh token: selects the refresh grant",
+    CLIENT_AUTH_METHOD: "client_secret_basic, client_secret_post, client_secret_jwt, "
+    "private_key_jwt or none",
+    PRIVATE_KEY_FILE: "a PEM or JWK private key file for private_key_jwt",
+    PRIVATE_KEY_ID: "the key id (kid) of that key",
+    TIMEOUT: "seconds to wait for an answer (default 10)",
+    ALLOW_INSECURE_HTTP: "1 to allow plain http to hosts other than loopback",
+}
 
 # A job under one of these schedulers has no person at the terminal, even
 # when a pseudo-terminal is attached.
@@ -83,12 +104,13 @@ class EnvSettings:
     private_key_file: Optional[str] = None
     private_key_id: Optional[str] = None
     timeout: Optional[float] = None
+    allow_insecure_http: bool = False
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{name}={mask(value) if name in ('client_secret', 'refresh_token') else repr(value)}"
             for name, value in self.__dict__.items()
-            if value is not None
+            if value is not None and value is not False
         )
         return f"EnvSettings({shown})"
 
@@ -96,10 +118,11 @@ class EnvSettings:
 def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
     """Read the ``H2O_AUTHN_*`` variables.
 
-    ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery)
-    and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET`` is
-    required too unless a refresh token, a private key or the ``none`` method
-    makes it optional.
+    ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery),
+    not both, and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET``
+    is required too unless a refresh token, a private key or the ``none`` method
+    makes it optional. The ConfigError names every missing variable and its
+    alternatives.
     """
     settings = EnvSettings(
         token_url=_value(environ, URI),
@@ -113,10 +136,16 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
         private_key_file=_value(environ, PRIVATE_KEY_FILE),
         private_key_id=_value(environ, PRIVATE_KEY_ID),
         timeout=_seconds(environ, TIMEOUT),
+        allow_insecure_http=_flag(environ, ALLOW_INSECURE_HTTP),
     )
+    if settings.token_url is not None and settings.issuer_url is not None:
+        raise ConfigError(
+            f"both {URI} (the token endpoint) and {ISSUER} (discovery) are set; "
+            "set only one of them"
+        )
     missing = []
     if settings.token_url is None and settings.issuer_url is None:
-        missing.append(URI)
+        missing.append(f"{URI} (or {ISSUER})")
     if settings.client_id is None:
         missing.append(CLIENT_ID)
     secret_optional = (
@@ -125,11 +154,34 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
         or settings.client_auth_method in ("none", "private_key_jwt")
     )
     if settings.client_secret is None and not secret_optional:
-        missing.append(CLIENT_SECRET)
+        missing.append(
+            f"{CLIENT_SECRET} (or {REFRESH_TOKEN} for the refresh grant, or "
+            f"{PRIVATE_KEY_FILE} for private_key_jwt)"
+        )
     if missing:
         label = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")
     return settings
+
+
+def _flag(environ: Optional[Mapping[str, str]], name: str) -> bool:
+    raw = _value(environ, name)
+    if raw is None:
+        return False
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+
+
+def environ_with(overrides: Mapping[str, Optional[str]]) -> dict[str, str]:
+    """The process environment with ``overrides`` (None: keep the variable as it is),
+    for a command-line flag that stands in for a variable."""
+    merged = dict(os.environ)
+    merged.update({name: value for name, value in overrides.items() if value is not None})
+    return merged
 
 
 def _lower(value: Optional[str]) -> Optional[str]:

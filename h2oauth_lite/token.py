@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ._redact import mask
 from .errors import InvalidTokenResponseError
@@ -245,22 +245,34 @@ def jwt_expiry(token: str) -> Optional[float]:
 
 
 def json_seconds(value: Any) -> Optional[float]:
-    """A JSON member meant as seconds (``expires_in``, ``interval``): int, float or
-    numeric string, as a finite float; None for anything else, an integer too
-    large for a float included."""
+    """A JSON member meant as seconds (``expires_in``, ``interval``): an int, a float
+    or a numeric string, as a float. Numbers beyond any float (``1e400``, a
+    400-digit integer) are infinite, to be capped by the caller; None for
+    anything that is not a number (``"soon"``, ``true``, NaN)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
         seconds = float(value)
-    except (ValueError, OverflowError):
+    except ValueError:
         return None
-    return seconds if math.isfinite(seconds) else None
+    except OverflowError:  # an int with hundreds of digits (a str would not overflow)
+        seconds = math.inf if isinstance(value, int) and value > 0 else -math.inf
+    return None if math.isnan(seconds) else seconds
 
 
-def _lifetime(value: Any) -> Optional[float]:
-    """``expires_in`` as seconds, within 0 and ten years; None when unusable."""
+def _lifetime(value: Any, invalid: Callable[[str], InvalidTokenResponseError]) -> Optional[float]:
+    """``expires_in`` as seconds between 0 and ten years; None when absent.
+
+    The one rule: any number is clamped into that range (a negative one means
+    "already expired", an absurdly large one is a server bug capped at ten
+    years); anything else is not an answer to trust, and is refused.
+    """
+    if value is None:
+        return None
     seconds = json_seconds(value)
-    return None if seconds is None else min(max(seconds, 0.0), MAX_LIFETIME)
+    if seconds is None:
+        raise invalid("token response member 'expires_in' is not a number of seconds")
+    return min(max(seconds, 0.0), MAX_LIFETIME)
 
 
 def _optional_str(data: Mapping[str, Any], name: str) -> Optional[str]:
@@ -285,8 +297,8 @@ def parse_token_response(
 
     ``now`` is the epoch time the answer arrived. ``expires_in`` may be an int,
     a float or a numeric string; 0 or a negative value means "already
-    expired"; absurd values are capped at ten years. An unusable
-    ``expires_in`` (wrong type) falls back like a missing one.
+    expired"; absurd values (``1e400`` included) are capped at ten years; a
+    value that is not a number (``"soon"``, ``true``, NaN) is refused.
     """
 
     def invalid(reason: str) -> InvalidTokenResponseError:
@@ -311,7 +323,7 @@ def parse_token_response(
     token_type = "Bearer" if token_type.lower() == "bearer" else token_type
 
     exp = jwt_expiry(access_token)
-    lifetime = _lifetime(data.get("expires_in"))
+    lifetime = _lifetime(data.get("expires_in"), invalid)
     if exp is not None and (exp > now or lifetime is None):
         # Before 1970 is as expired as yesterday, and keeps Token.exp a valid datetime.
         expires_at, source = min(max(exp, 0.0), now + MAX_LIFETIME), "jwt"

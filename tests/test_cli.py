@@ -49,6 +49,33 @@ def test_token_prints_the_access_token(oidc: OIDCServer) -> None:
 
 
 @pytest.mark.interop
+def test_scope_and_client_id_flags_stand_in_for_the_variables(oidc: OIDCServer) -> None:
+    env = {**cc_env(oidc), "H2O_AUTHN_CLIENT_ID": "no-such-client", "H2O_AUTHN_SCOPE": "api:read"}
+    result = run("token", "--client-id", "cc-basic", "--scope", "api:write", env=env)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
+    assert claims["client_id"] == "cc-basic"
+    assert claims["scope"] == "api:write"
+
+
+def test_allow_insecure_http_flag_in_environment_mode() -> None:
+    env = {
+        "H2O_AUTHN_URI": "http://idp.invalid/token",
+        "H2O_AUTHN_CLIENT_ID": "svc",
+        "H2O_AUTHN_CLIENT_SECRET": "s",
+    }
+    refused = run("token", env=env)
+    assert refused.returncode == 1
+    assert "H2O_AUTHN_ALLOW_INSECURE_HTTP=1; command line: --allow-insecure-http" in (
+        refused.stderr
+    )
+    allowed = run("token", "--allow-insecure-http", env={**env, "H2O_AUTHN_TIMEOUT": "2"})
+    assert allowed.returncode == 1
+    assert "plain http" not in allowed.stderr
+    assert "could not reach http://idp.invalid/token" in allowed.stderr
+
+
+@pytest.mark.interop
 def test_console_script_is_installed(oidc: OIDCServer) -> None:
     script = str(CONSOLE_SCRIPT) if CONSOLE_SCRIPT.exists() else shutil.which("h2oauth-lite")
     assert script, "the h2oauth-lite console script is not installed"
@@ -65,8 +92,9 @@ def test_missing_configuration_is_one_line_exit_1() -> None:
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "h2oauth-lite: error: Missing environment variables: "
-        "H2O_AUTHN_CLIENT_ID, H2O_AUTHN_CLIENT_SECRET\n"
+        "h2oauth-lite: error: Missing environment variables: H2O_AUTHN_CLIENT_ID, "
+        "H2O_AUTHN_CLIENT_SECRET (or H2O_AUTHN_REFRESH_TOKEN for the refresh grant, or "
+        "H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt)\n"
     )
 
 

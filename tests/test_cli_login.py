@@ -169,9 +169,12 @@ def test_status_of_an_empty_store_and_logout_all(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["login", "--host", "https://h.example", "--issuer", "https://i.example"], 1, "not both"),
-        (["login", "--issuer", "https://i.example"], 1, "--client-id"),
-        (["login"], 1, "needs --host"),
+        (["login", "--host", "https://h.example", "--issuer", "https://i.example"], 2, "not both"),
+        (["login", "--issuer", "https://i.example"], 2, "--issuer needs --client-id"),
+        (["token", "--issuer", "https://i.example"], 2, "--issuer needs --client-id"),
+        (["login"], 2, "needs --host"),
+        (["login", "--host", "https://h.example", "--client-id", "x"], 2, "takes no --client-id"),
+        (["logout", "--host", "https://h.example", "--issuer", "https://i"], 2, "not both"),
         (["login", "--device", "--browser", "--host", "https://h.example"], 2, "not allowed"),
         (["token", "--host", "ftp://h.example"], 1, "http"),
     ],
@@ -184,6 +187,31 @@ def test_usage_errors_are_one_line(
     assert message in result.stderr
     if code == 1:
         assert result.stderr.count("\n") == 1
+    else:  # a usage error: the usage of the subcommand typed, then the message
+        assert result.stderr.startswith(f"usage: h2oauth-lite {args[0]} ")
+        assert f"h2oauth-lite {args[0]}: error: " in result.stderr
+
+
+def test_logout_of_one_client_keeps_the_others(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.json")
+    TokenStore(store).put("https://a.example", Token("at-a", expires_at=1.0), client_id="app")
+    TokenStore(store).put("https://b.example", Token("at-b", expires_at=1.0), client_id="other")
+    TokenStore(store).put("https://c.example", Token("at-c", expires_at=1.0), client_id="app")
+    result = run(tmp_path, "logout", "--client-id", "app", "--store", store)
+    assert result.returncode == 0, result.stderr
+    assert "https://a.example, https://c.example (client app)" in result.stderr
+    assert TokenStore(store).hosts() == ["https://b.example"]
+    result = run(tmp_path, "logout", "--client-id", "nobody", "--store", store)
+    assert result.returncode == 0 and "no stored login of client nobody" in result.stderr
+    assert TokenStore(store).hosts() == ["https://b.example"]
+
+
+def test_token_help_lists_the_environment_variables(tmp_path: Path) -> None:
+    result = run(tmp_path, "token", "--help")
+    assert result.returncode == 0
+    for name in ("H2O_AUTHN_URI", "H2O_AUTHN_ISSUER", "H2O_AUTHN_CLIENT_SECRET",
+                 "H2O_AUTHN_REFRESH_TOKEN", "H2O_AUTHN_ALLOW_INSECURE_HTTP"):
+        assert name in result.stdout
 
 
 @pytest.mark.parametrize("host", ["https://[::1/token", "[::1", "https://[fe80::1%zz"])

@@ -16,6 +16,7 @@ from h2oauth_lite.errors import (
     InvalidTokenResponseError,
     TokenEndpointError,
 )
+from h2oauth_lite.token import MAX_LIFETIME
 from tests.loopback import LoopbackServer, Request, Response
 from tests.oidc_fixture import OIDCServer
 
@@ -239,9 +240,9 @@ def test_config_rejects_bad_combinations() -> None:
     ("interval", "expires_in", "expected"),
     [
         (2, "300", (2.0, 300.0)),
-        (10**400, 10**400, (5.0, None)),  # beyond any float: the defaults
-        ("soon", -1, (5.0, None)),
-        (0, True, (5.0, None)),
+        (10**400, 10**400, (MAX_LIFETIME, MAX_LIFETIME)),  # beyond any float: capped
+        (0, -1, (5.0, None)),  # not positive: the defaults
+        (None, None, (5.0, None)),
     ],
 )
 def test_device_response_numbers(interval: Any, expires_in: Any, expected: tuple[Any, Any]) -> None:
@@ -249,3 +250,14 @@ def test_device_response_numbers(interval: Any, expires_in: Any, expected: tuple
 
     auth = parse_device_authorization({**DEVICE, "interval": interval, "expires_in": expires_in})
     assert (auth.interval, auth.expires_in) == expected
+
+
+@pytest.mark.parametrize(("member", "value"), [("interval", "soon"), ("expires_in", True)])
+def test_device_response_members_that_are_not_numbers(member: str, value: Any) -> None:
+    from h2oauth_lite.login.device import parse_device_authorization
+
+    with pytest.raises(InvalidTokenResponseError) as caught:
+        parse_device_authorization({**DEVICE, member: value})
+    assert str(caught.value).endswith(
+        f"device authorization response member '{member}' is not a number of seconds"
+    )

@@ -9,7 +9,12 @@ from typing import Callable
 import pytest
 
 import h2oauth_lite
-from h2oauth_lite import ClientCredentialsTokenProvider, ConfigError, RefreshTokenProvider
+from h2oauth_lite import (
+    ClientCredentialsTokenProvider,
+    ConfigError,
+    RefreshTokenProvider,
+    provider_from_env,
+)
 from h2oauth_lite.settings import read_settings
 from tests.loopback import LoopbackServer, Response
 
@@ -29,8 +34,51 @@ def test_all_missing_names_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         read_settings({"H2O_AUTHN_CLIENT_ID": "  "})  # blank counts as unset
     assert str(caught.value) == (
-        "Missing environment variables: H2O_AUTHN_URI, H2O_AUTHN_CLIENT_ID, H2O_AUTHN_CLIENT_SECRET"
+        "Missing environment variables: H2O_AUTHN_URI (or H2O_AUTHN_ISSUER), "
+        "H2O_AUTHN_CLIENT_ID, H2O_AUTHN_CLIENT_SECRET (or H2O_AUTHN_REFRESH_TOKEN for the "
+        "refresh grant, or H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt)"
     )
+
+
+def test_token_url_and_issuer_together_are_refused() -> None:
+    env = {
+        "H2O_AUTHN_URI": "https://idp/token",
+        "H2O_AUTHN_ISSUER": "https://idp",
+        "H2O_AUTHN_CLIENT_ID": "svc",
+        "H2O_AUTHN_CLIENT_SECRET": "s",
+    }
+    with pytest.raises(ConfigError) as caught:
+        read_settings(env)
+    assert str(caught.value) == (
+        "both H2O_AUTHN_URI (the token endpoint) and H2O_AUTHN_ISSUER (discovery) are set; "
+        "set only one of them"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)]
+)
+def test_allow_insecure_http_from_the_environment(raw: str, expected: bool) -> None:
+    env = {
+        "H2O_AUTHN_URI": "http://idp.internal/token",
+        "H2O_AUTHN_CLIENT_ID": "svc",
+        "H2O_AUTHN_CLIENT_SECRET": "s",
+        "H2O_AUTHN_ALLOW_INSECURE_HTTP": raw,
+    }
+    assert read_settings(env).allow_insecure_http is expected
+    if expected:
+        provider = provider_from_env(env)
+        assert provider.token_endpoint == "http://idp.internal/token"
+    else:
+        with pytest.raises(ConfigError, match="H2O_AUTHN_ALLOW_INSECURE_HTTP=1"):
+            provider_from_env(env)
+
+
+def test_allow_insecure_http_refuses_nonsense() -> None:
+    env = {"H2O_AUTHN_URI": "https://idp/t", "H2O_AUTHN_CLIENT_ID": "svc",
+           "H2O_AUTHN_CLIENT_SECRET": "s", "H2O_AUTHN_ALLOW_INSECURE_HTTP": "maybe"}
+    with pytest.raises(ConfigError, match="H2O_AUTHN_ALLOW_INSECURE_HTTP must be"):
+        read_settings(env)
 
 
 def test_refresh_token_selects_the_refresh_grant(loopback: Loopback) -> None:

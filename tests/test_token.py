@@ -51,23 +51,38 @@ def test_other_token_types_are_kept() -> None:
         (-30, 0),
         ("0", 0),
         (10**12, MAX_LIFETIME),
+        # One rule for every number: clamped, however large (beyond any float included).
+        (10**400, MAX_LIFETIME),
+        (float("inf"), MAX_LIFETIME),
+        ("1e400", MAX_LIFETIME),
+        ("inf", MAX_LIFETIME),
+        (-(10**400), 0),
+        (float("-inf"), 0),
     ],
 )
 def test_expires_in_variants(expires_in: object, lifetime: float) -> None:
     token = parse_token_response({"access_token": "a", "expires_in": expires_in}, NOW)
     assert token.expires_at == NOW + lifetime
+    assert token.expiry_source == "expires_in"
 
 
-@pytest.mark.parametrize(
-    "expires_in", [None, "soon", True, [], {}, float("nan"), "inf", 10**400, "1e400"]
-)
-def test_unusable_expires_in_falls_back(expires_in: object) -> None:
+def test_missing_expires_in_falls_back() -> None:
     token = parse_token_response(
-        {"access_token": "a", "expires_in": expires_in}, NOW, expires_in_fallback=42
+        {"access_token": "a", "expires_in": None}, NOW, expires_in_fallback=42
     )
     assert token.expires_at == NOW + 42
     assert token.expiry_source == "fallback"
     assert token.as_access_token().exp is None  # a guess is not reported as a fact
+
+
+@pytest.mark.parametrize("expires_in", ["soon", True, [], {}, float("nan"), "nan", "", "1 h"])
+def test_expires_in_that_is_not_a_number_is_refused(expires_in: object) -> None:
+    with pytest.raises(InvalidTokenResponseError) as caught:
+        parse_token_response({"access_token": "a", "expires_in": expires_in}, NOW)
+    assert str(caught.value) == (
+        "Authentication request failed (status: 200 OK): "
+        "token response member 'expires_in' is not a number of seconds"
+    )
 
 
 def test_default_fallback_is_30_seconds() -> None:

@@ -192,7 +192,7 @@ def test_issuer_that_does_not_advertise_the_endpoints(loopback: Any) -> None:
     )
     with pytest.raises(ConfigError, match="does not advertise a revocation_endpoint"):
         provider.revoke("t")
-    with pytest.raises(ConfigError, match="does not advertise a introspection_endpoint"):
+    with pytest.raises(ConfigError, match="does not advertise an introspection_endpoint"):
         provider.introspect("t")
 
 

@@ -113,9 +113,16 @@ def test_issuer_discovery_is_fetched_once(cloud: CloudServer, clock: Clock) -> N
     assert len(cloud.requests_to("/.well-known/openid-configuration")) == 1
 
 
-def test_empty_refresh_token_is_refused_at_construction(cloud: CloudServer, clock: Clock) -> None:
-    with pytest.raises(ConfigError, match="refresh token is required"):
-        make(cloud, clock, refresh_token="")
+@pytest.mark.parametrize(("argument", "value"), [("refresh_token", ""), ("refresh_token", "  "),
+                                                 ("client_id", "")])
+def test_empty_arguments_are_argument_errors(
+    cloud: CloudServer, clock: Clock, argument: str, value: str
+) -> None:
+    # One type for every argument error of the drop-in: ArgumentError, a ValueError
+    # as h2o-authn raises, and a ConfigError as the rest of this library raises.
+    with pytest.raises(ArgumentError, match=f"the '{argument}' argument is required") as caught:
+        make(cloud, clock, **{argument: value})
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, ConfigError)
 
 
 # -- the refresh request --------------------------------------------------------

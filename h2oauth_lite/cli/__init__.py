@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 from ..errors import AuthError, NotInteractiveError
 from . import login, logout, status, token
-from .common import EXIT_ERROR, EXIT_LOGIN_NEEDED
+from .common import EXIT_ERROR, EXIT_LOGIN_NEEDED, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -42,6 +42,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run: Command = args.run
     try:
         return run(args)
+    except UsageError as exc:
+        args.parser.error(str(exc))  # the usage of the subcommand typed, exit 2
     except NotInteractiveError as exc:
         print(f"h2oauth-lite: error: {exc}", file=sys.stderr)
         return EXIT_LOGIN_NEEDED
@@ -51,3 +53,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("h2oauth-lite: interrupted", file=sys.stderr)
         return 130
+    raise AssertionError("unreachable: parser.error exits")

@@ -6,13 +6,13 @@ import argparse
 from typing import Optional
 
 from ..durations import to_seconds
-from ..errors import ConfigError
 from ..login.server import DEFAULT_SCOPE, LoginServer
 from ..store.file import TokenStore
 
 __all__ = [
     "EXIT_ERROR",
     "EXIT_LOGIN_NEEDED",
+    "UsageError",
     "add_store_options",
     "login_server",
     "seconds",
@@ -23,14 +23,31 @@ EXIT_ERROR = 1
 EXIT_LOGIN_NEEDED = 3
 
 
+class UsageError(Exception):
+    """Flags that do not go together: exit 2 with the usage of the subcommand typed."""
+
+
 def add_store_options(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
     parser.add_argument("--store", metavar="PATH", help="token store file (default: user cache)")
     if not server:
         return
     parser.add_argument("--host", metavar="URL", help="a py-oidc-auth server")
     parser.add_argument("--issuer", metavar="URL", help="an OpenID provider (with --client-id)")
-    parser.add_argument("--client-id", metavar="ID", help="the OAuth client id at --issuer")
-    parser.add_argument("--scope", metavar="SCOPES", help=f"default: {DEFAULT_SCOPE}")
+    parser.add_argument(
+        "--client-id",
+        metavar="ID",
+        help="the OAuth client id at --issuer (or instead of H2O_AUTHN_CLIENT_ID)",
+    )
+    parser.add_argument(
+        "--scope",
+        metavar="SCOPES",
+        help=f"default with --host/--issuer: {DEFAULT_SCOPE} (else instead of H2O_AUTHN_SCOPE)",
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow plain http to a host other than loopback (a trusted network only)",
+    )
 
 
 def seconds(text: str) -> float:
@@ -50,13 +67,20 @@ def store(args: argparse.Namespace) -> TokenStore:
 def login_server(args: argparse.Namespace) -> Optional[LoginServer]:
     """The server ``--host`` or ``--issuer``/``--client-id`` name; None without them."""
     if args.host and args.issuer:
-        raise ConfigError("give --host or --issuer, not both")
+        raise UsageError("give --host or --issuer, not both")
     if args.host:
-        return LoginServer(host=args.host)
+        if args.client_id:
+            raise UsageError(
+                "--host takes no --client-id: the py-oidc-auth server holds its client"
+            )
+        return LoginServer(host=args.host, allow_insecure_http=args.allow_insecure_http)
     if args.issuer:
         if not args.client_id:
-            raise ConfigError("--issuer needs --client-id")
+            raise UsageError("--issuer needs --client-id")
         return LoginServer(
-            issuer=args.issuer, client_id=args.client_id, scope=args.scope or DEFAULT_SCOPE
+            issuer=args.issuer,
+            client_id=args.client_id,
+            scope=args.scope or DEFAULT_SCOPE,
+            allow_insecure_http=args.allow_insecure_http,
         )
     return None

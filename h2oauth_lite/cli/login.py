@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import ConfigError
 from ..login.authentication import authenticate
 from ..login.common import DEFAULT_LOGIN_TIMEOUT, to_stderr
-from .common import add_store_options, login_server, seconds, store
+from .common import UsageError, add_store_options, login_server, seconds, store
 
 __all__ = ["add_command"]
 
@@ -53,13 +52,13 @@ def add_command(commands: Any) -> None:
     )
     login.add_argument("--timeout", type=seconds, default=DEFAULT_LOGIN_TIMEOUT, metavar="SECONDS")
     add_store_options(login)
-    login.set_defaults(run=run, flow="device")
+    login.set_defaults(run=run, flow="device", parser=login)
 
 
 def run(args: argparse.Namespace) -> int:
     config = login_server(args)
     if config is None:
-        raise ConfigError("login needs --host URL, or --issuer URL with --client-id ID")
+        raise UsageError("login needs --host URL, or --issuer URL with --client-id ID")
     found = store(args)
     # The device flow is for devices without a browser: it opens one only when asked.
     open_browser = args.flow == "code" if args.open is None else args.open

@@ -16,7 +16,7 @@ def add_command(commands: Any) -> None:
     status = commands.add_parser("status", help="list stored logins and their expiry")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     add_store_options(status, server=False)
-    status.set_defaults(run=run)
+    status.set_defaults(run=run, parser=status)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 With ``--host`` or ``--issuer`` the token comes from the token store (refreshed
 when due, never an interactive login: exit 3 when one is needed); without
-them, from the ``H2O_AUTHN_*`` variables (environment mode).
+them, from the ``H2O_AUTHN_*`` variables (environment mode), where
+``--scope`` and ``--client-id`` stand in for ``H2O_AUTHN_SCOPE`` and
+``H2O_AUTHN_CLIENT_ID``.
 """
 
 from __future__ import annotations
@@ -10,18 +12,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .. import settings
 from .common import add_store_options, login_server, store
 
 __all__ = ["add_command"]
 
 
 def add_command(commands: Any) -> None:
+    listed = "\n".join(f"  {name:<32} {what}" for name, what in settings.VARIABLES.items())
     token = commands.add_parser(
         "token",
         help="print an access token (configured by the H2O_AUTHN_* environment variables)",
+        description="Print an access token on stdout: from a stored login with --host or "
+        "--issuer, else from the environment variables below.",
+        epilog=f"environment variables (without --host/--issuer):\n{listed}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_store_options(token)
-    token.set_defaults(run=run)
+    token.set_defaults(run=run, parser=token)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +41,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ..environment import from_env
 
-        token = from_env().get_token()
+        environ = settings.environ_with(
+            {
+                settings.SCOPE: args.scope,
+                settings.CLIENT_ID: args.client_id,
+                settings.ALLOW_INSECURE_HTTP: "1" if args.allow_insecure_http else None,
+            }
+        )
+        token = from_env(environ).get_token()
     print(token.access_token)
     return 0

@@ -178,7 +178,13 @@ class _JWTClientAuth:
             "pass audience= if the server expects its issuer URL)"
         )
         return type(error)(
-            error.status_code, error.error, error.error_description, error.error_uri, detail=hint
+            error.status_code,
+            error.error,
+            error.error_description,
+            error.error_uri,
+            detail=hint,
+            request=error.request,
+            url=error.url,
         )
 
 

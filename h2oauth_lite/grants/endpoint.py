@@ -45,7 +45,9 @@ class TokenEndpoint:
     Exactly one of ``auth_url`` (the token endpoint) and the ``issuer_url``
     option (discovery) is given. ``replay_safe=False`` is for requests that
     must not reach the server twice (a refresh, a one-time code): they are
-    retried only after connect errors, when nothing was sent.
+    retried only after connect errors, when nothing was sent. ``endpoints``
+    gives other endpoints by their metadata name
+    (``device_authorization_endpoint``), ahead of discovery.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class TokenEndpoint:
         client_secret: Optional[str] = None,
         replay_safe: bool = True,
         owner: str = "TokenEndpoint",
+        endpoints: Optional[Mapping[str, Optional[str]]] = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         check_option_names(options, owner)
@@ -101,12 +104,13 @@ class TokenEndpoint:
         self.clock = settings["clock"]
         self._session_lock = threading.Lock()
         after_fork_in_child(self)
+        given = dict(endpoints or {})
+        given["revocation_endpoint"] = settings.get("revocation_url")
+        given["introspection_endpoint"] = settings.get("introspection_url")
+        # Endpoints given explicitly win over discovery: servers do not always publish them.
         self._endpoints = {
             name: check_url(url, allow_insecure_http=allow_insecure, what=name)
-            for name, url in (
-                ("revocation_endpoint", settings.get("revocation_url")),
-                ("introspection_endpoint", settings.get("introspection_url")),
-            )
+            for name, url in given.items()
             if url is not None
         }
 
@@ -190,8 +194,18 @@ class TokenEndpoint:
 
     # -- requests -----------------------------------------------------------------
 
-    def post(self, url: str, form: Mapping[str, str], *, ignore_body: bool = False) -> Any:
-        """POST ``form`` to ``url`` with this client's authentication; the decoded answer."""
+    def post(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        *,
+        what: str,
+        ignore_body: bool = False,
+    ) -> Any:
+        """POST ``form`` to ``url`` with this client's authentication; the decoded answer.
+
+        ``what`` names the request in errors ("revocation request").
+        """
         data = dict(form)
         headers: dict[str, str] = {}
         self.client_auth.apply(url, headers, data)
@@ -204,6 +218,7 @@ class TokenEndpoint:
                 timeout=self._timeout,
                 allow_insecure_http=self._allow_insecure_http,
                 ignore_body=ignore_body,
+                what=what,
             )
         except TokenEndpointError as exc:
             if not isinstance(self.client_auth, AssertionClientAuth):
@@ -220,11 +235,16 @@ class TokenEndpoint:
         if self.scope:
             data["scope"] = self.scope
         data.update(form)
+        what = _token_request(form.get("grant_type"))
         sent_at = self.clock()  # the lifetime counts from before the request: never too long
-        answer = self.post(url, data)
-        token = parse_token_response(
-            answer, sent_at, expires_in_fallback=self.expires_in_fallback
-        )
+        answer = self.post(url, data, what=what)
+        try:
+            token = parse_token_response(
+                answer, sent_at, expires_in_fallback=self.expires_in_fallback
+            )
+        except TokenEndpointError as exc:
+            exc.locate(what, safe_url(url))
+            raise
         logger.debug("%s grant for client %s succeeded", form.get("grant_type"), self.client_id)
         return token
 
@@ -286,6 +306,13 @@ class TokenEndpoint:
             self._session = None  # not closed: its sockets still serve the parent
         if self._metadata is not None:
             self._metadata.reset_lock()
+
+
+def _token_request(grant_type: Optional[str]) -> str:
+    """How errors name a token request: by its grant, the last word of a URN grant type."""
+    if not grant_type:
+        return "token request"
+    return f"token request ({grant_type.rsplit(':', 1)[-1]} grant)"
 
 
 def _warn_unverified(where: str) -> None:

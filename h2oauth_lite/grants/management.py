@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional, Protocol
 
-from ..errors import ConfigError, InvalidTokenResponseError
+from ..errors import ConfigError, InvalidTokenResponseError, TokenEndpointError
 from ..token import Token, TokenLike
+from ..wire.urls import safe_url
 
 __all__ = ["AuthenticatedPost", "introspect", "revoke", "token_form"]
 
 
 class AuthenticatedPost(Protocol):
-    def __call__(self, url: str, form: Mapping[str, str], *, ignore_body: bool = False) -> Any: ...
+    def __call__(
+        self, url: str, form: Mapping[str, str], *, what: str, ignore_body: bool = False
+    ) -> Any: ...
 
 
 def token_form(token: TokenLike, token_type_hint: Optional[str] = None) -> dict[str, str]:
@@ -53,7 +56,7 @@ def revoke(
     a token it does not know (RFC 7009 section 2.2): revoking twice is fine.
     Errors such as ``unsupported_token_type`` raise TokenEndpointError.
     """
-    post(url, token_form(token, token_type_hint), ignore_body=True)
+    post(url, token_form(token, token_type_hint), what="revocation request", ignore_body=True)
 
 
 def introspect(
@@ -63,7 +66,15 @@ def introspect(
 
     An unknown, expired or revoked token gives ``{"active": False}``, not an error.
     """
-    return introspection_result(post(url, token_form(token, token_type_hint)))
+    answer = post(url, token_form(token, token_type_hint), what=_INTROSPECTION)
+    try:
+        return introspection_result(answer)
+    except TokenEndpointError as exc:
+        exc.locate(_INTROSPECTION, safe_url(url))
+        raise
+
+
+_INTROSPECTION = "introspection request"
 
 
 def introspection_result(answer: Any) -> dict[str, Any]:

@@ -131,6 +131,11 @@ class TokenProvider(AuthCache):
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        # Every argument error is an ArgumentError (a ValueError, as h2o-authn raises).
+        if not isinstance(refresh_token, str) or not refresh_token.strip():
+            raise ArgumentError("the 'refresh_token' argument is required (got an empty value)")
+        if not isinstance(client_id, str) or not client_id:
+            raise ArgumentError("the 'client_id' argument is required (got an empty value)")
         # h2o-authn treats an empty string as "not given"; so does this check.
         if token_endpoint_url and issuer_url:
             raise ArgumentError(

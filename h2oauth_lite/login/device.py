@@ -25,7 +25,8 @@ from ..errors import (
     InvalidTokenResponseError,
     TokenEndpointError,
 )
-from ..token import Token, json_seconds
+from ..token import MAX_LIFETIME, Token, json_seconds
+from ..wire.urls import safe_url
 from .common import DEFAULT_LOGIN_TIMEOUT, Output, open_in_browser, to_stderr
 from .server import LoginServer
 
@@ -86,15 +87,24 @@ def parse_device_authorization(data: Any) -> DeviceAuthorization:
         user_code=values["user_code"],
         verification_uri=values["verification_uri"],
         verification_uri_complete=complete if isinstance(complete, str) and complete else None,
-        expires_in=_seconds(data.get("expires_in")),
-        interval=_seconds(data.get("interval")) or DEFAULT_INTERVAL,
+        expires_in=_seconds(data, "expires_in", invalid),
+        interval=_seconds(data, "interval", invalid) or DEFAULT_INTERVAL,
     )
 
 
-def _seconds(value: Any) -> Optional[float]:
-    """A positive number of seconds from the device response, else None (the default)."""
+def _seconds(
+    data: Mapping[str, Any], name: str, invalid: Callable[[str], InvalidTokenResponseError]
+) -> Optional[float]:
+    """A positive number of seconds from the device response, capped at ten years; None
+    when absent or not positive (the default applies). As for ``expires_in`` of a
+    token response, a value that is not a number is refused."""
+    value = data.get(name)
+    if value is None:
+        return None
     seconds = json_seconds(value)
-    return seconds if seconds is not None and seconds > 0 else None
+    if seconds is None:
+        raise invalid(f"member '{name}' is not a number of seconds")
+    return min(seconds, MAX_LIFETIME) if seconds > 0 else None
 
 
 class DeviceFlow:
@@ -133,7 +143,13 @@ class DeviceFlow:
         form: dict[str, str] = {}
         if not self.config.is_py_oidc_auth and self.config.scope:
             form["scope"] = self.config.scope
-        return parse_device_authorization(self._client.post(url, form))
+        what = "device authorization request"
+        answer = self._client.post(url, form, what=what)
+        try:
+            return parse_device_authorization(answer)
+        except TokenEndpointError as exc:
+            exc.locate(what, safe_url(url))
+            raise
 
     def show(self, authorization: DeviceAuthorization) -> None:
         """Tell the user where to log in (and open the browser when asked)."""

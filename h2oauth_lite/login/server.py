@@ -43,8 +43,11 @@ class LoginServer:
     """The server of an interactive login: ``issuer`` + ``client_id``, or ``host``.
 
     ``scope`` defaults to ``openid offline_access`` (offline_access asks for
-    the refresh token that later runs use). Routes of a py-oidc-auth server
-    can be moved with ``device_route``, ``token_route`` and ``login_route``.
+    the refresh token that later runs use). ``token_url``,
+    ``device_authorization_url`` and ``authorization_url`` give an OpenID
+    provider's endpoints when its discovery documents do not list them. Routes
+    of a py-oidc-auth server can be moved with ``device_route``, ``token_route``
+    and ``login_route``.
     Plain http is refused except on loopback unless ``allow_insecure_http``.
     """
 
@@ -58,6 +61,10 @@ class LoginServer:
     login_route: str = "/auth/v2/login"
     allow_insecure_http: bool = False
     timeout: float = DEFAULT_TIMEOUT
+    # Endpoints of an OpenID provider, when discovery does not list them (or to skip it).
+    token_url: Optional[str] = None
+    device_authorization_url: Optional[str] = None
+    authorization_url: Optional[str] = None
 
     def __post_init__(self) -> None:
         if (self.issuer is None) == (self.host is None):
@@ -69,6 +76,11 @@ class LoginServer:
         else:
             assert self.host is not None
             check_url(self.base_url, allow_insecure_http=self.allow_insecure_http, what="host")
+            if self.token_url or self.device_authorization_url or self.authorization_url:
+                raise ConfigError(
+                    f"{type(self).__name__}(host=...) takes no endpoint URLs: a py-oidc-auth "
+                    "server has its routes (device_route, token_route, login_route)"
+                )
             if self.client_id or self.client_secret:
                 raise ConfigError(
                     f"{type(self).__name__}(host=...) takes no client_id or client_secret: "
@@ -115,6 +127,11 @@ class LoginServer:
             client_secret=self.client_secret,
             replay_safe=False,
             owner="LoginServer.token_endpoint_client",
+            endpoints={
+                "token_endpoint": self.token_url,
+                "device_authorization_endpoint": self.device_authorization_url,
+                "authorization_endpoint": self.authorization_url,
+            },
             **options,
         )
 
@@ -150,9 +167,11 @@ class LoginServer:
                 refresh_token=refresh_token,
                 **options,
             )
-        options["issuer_url"] = self.issuer
+        if self.token_url is None:
+            options["issuer_url"] = self.issuer
         options["scope"] = None
         return RefreshTokenProvider(
+            self.token_url,
             client_id=str(self.client_id),
             refresh_token=refresh_token,
             client_secret=self.client_secret,

@@ -4,16 +4,19 @@ A non-2xx answer becomes a :class:`~h2oauth_lite.errors.TokenEndpointError`
 (RFC 6749 section 5.2 members when the body has them, else a short
 sanitised excerpt), and a ``requests`` exception a
 :class:`~h2oauth_lite.errors.TransportError` that names the host and the
-reason.
+reason. Whatever the server wrote is scrubbed (:func:`~h2oauth_lite._redact.scrub`)
+of the values the request carried and of anything credential-shaped before
+it is kept: servers and proxies echo requests back.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
+from .._redact import scrub
 from ..errors import TokenEndpointError, TransportError
 from .urls import safe_url
 
@@ -22,16 +25,28 @@ __all__ = ["NOT_JSON", "decode_json", "error_from_response", "snippet", "transpo
 _SNIPPET_CHARS = 200
 
 _TAGS = re.compile(r"<[^>]*>")
-
-
+_NOT_SHOWN = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>")
+_TITLE = re.compile(r"(?is)<title\b[^>]*>(.*?)</title\s*>")
 _SPACE = re.compile(r"\s+")
 
 
-def snippet(body: bytes) -> str:
-    """A short, printable excerpt of a non-JSON body (an HTML error page, say)."""
+def snippet(body: bytes, sent: Sequence[str] = ()) -> str:
+    """A short, printable, scrubbed excerpt of a non-JSON body (an HTML error page, say).
+
+    Each piece of text shows once: error pages repeat their title as a heading.
+    """
     text = body[: _SNIPPET_CHARS * 8].decode("utf-8", "replace")
-    text = _SPACE.sub(" ", _TAGS.sub(" ", text)).strip()
-    text = "".join(ch for ch in text if ch.isprintable())
+    title = _TITLE.search(text)
+    text = _NOT_SHOWN.sub(" ", text)
+    pieces = [title.group(1)] if title else []
+    pieces += _TAGS.split(text)
+    seen: list[str] = []
+    for piece in pieces:
+        cleaned = _SPACE.sub(" ", piece).strip()
+        if cleaned and cleaned not in seen:
+            seen.append(cleaned)
+    text = "".join(ch for ch in " ".join(seen) if ch.isprintable())
+    text = scrub(text, sent)
     return text[:_SNIPPET_CHARS] + ("..." if len(text) > _SNIPPET_CHARS else "")
 
 
@@ -46,19 +61,39 @@ def decode_json(body: bytes) -> Any:
 NOT_JSON = object()
 
 
-def _string_member(data: Mapping[str, Any], name: str) -> Optional[str]:
+def _string_member(data: Mapping[str, Any], name: str, sent: Sequence[str]) -> Optional[str]:
     value = data.get(name)
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    cleaned = scrub("".join(ch for ch in value if ch.isprintable()), sent)
+    return cleaned[:_SNIPPET_CHARS] + ("..." if len(cleaned) > _SNIPPET_CHARS else "")
+
+
+def _error_code(data: Mapping[str, Any], sent: Sequence[str]) -> Optional[str]:
+    """The ``error`` member when it is an error code (RFC 6749 section 5.2: printable
+    ASCII, no quote or backslash); else scrubbed text like any other member."""
+    value = data.get("error")
+    if isinstance(value, str) and _ERROR_CODE.fullmatch(value):
+        return scrub(value, sent)
+    return _string_member(data, "error", sent)
+
+
+_ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
 
 
 def error_from_response(
-    status_code: int, body: bytes, location: Optional[str] = None
+    status_code: int,
+    body: bytes,
+    location: Optional[str] = None,
+    *,
+    sent: Sequence[str] = (),
 ) -> TokenEndpointError:
     """The error for a non-2xx answer: pure, so every shape is tested without HTTP.
 
     RFC 6749 section 5.2 bodies give ``error``/``error_description``/``error_uri``;
     FastAPI-style servers answer ``{"detail": "..."}``; anything else is quoted
-    as a short sanitised snippet.
+    as a short sanitised snippet. ``sent`` are the values the request carried
+    (see :func:`~h2oauth_lite._redact.sent_values`): none of them shows.
     """
     if 300 <= status_code < 400:
         target = f" to {safe_url(location)}" if location else ""
@@ -69,18 +104,18 @@ def error_from_response(
         )
     data = decode_json(body)
     if isinstance(data, Mapping):
-        error = _string_member(data, "error")
-        description = _string_member(data, "error_description")
-        detail = data.get("detail")
-        if error is None and isinstance(detail, str):
+        error = _error_code(data, sent)
+        description = _string_member(data, "error_description", sent)
+        detail = _string_member(data, "detail", sent)
+        if error is None and detail is not None:
             error = _error_code_in(detail)
             description = detail
         return TokenEndpointError(
-            status_code, error, description, _string_member(data, "error_uri")
+            status_code, error, description, _string_member(data, "error_uri", sent)
         )
     if not body.strip():
         return TokenEndpointError(status_code, detail="empty response body")
-    return TokenEndpointError(status_code, detail=f"response: {snippet(body)}")
+    return TokenEndpointError(status_code, detail=f"response: {snippet(body, sent)}")
 
 
 _KNOWN_ERROR_CODES = (
@@ -106,7 +141,10 @@ def _error_code_in(detail: str) -> Optional[str]:
     return None
 
 
-def transport_error(exc: Exception, url: str, timeout: float) -> TransportError:
+def transport_error(
+    exc: Exception, url: str, timeout: float, request: Optional[str] = None
+) -> TransportError:
+    """The error for a request that got no answer; the message says what and where."""
     import requests
 
     where = safe_url(url)
@@ -129,4 +167,6 @@ def transport_error(exc: Exception, url: str, timeout: float) -> TransportError:
         message = f"could not reach {where}: {reason}"
     else:
         message = f"request to {where} failed: {type(exc).__name__}"
-    return TransportError(message, url=where)
+    if request:
+        message = f"{message} ({request})"
+    return TransportError(message, url=where, request=request)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urljoin
 
 from .._log import logger
-from ..errors import InvalidTokenResponseError, TokenEndpointError
+from .._redact import PUBLIC_FIELDS, sent_values
+from ..errors import InvalidTokenResponseError, TokenEndpointError, TransportError
 from .answers import NOT_JSON, decode_json, error_from_response, snippet, transport_error
 from .body import read_body
 from .retry import RetryPolicy
@@ -81,22 +82,82 @@ def _ssl_context_adapter(
     return SSLContextAdapter(max_retries=max_retries)
 
 
+def _secrets_of(
+    data: Optional[Mapping[str, str]],
+    headers: Optional[Mapping[str, str]],
+    params: Optional[Mapping[str, str]],
+) -> list[str]:
+    """The values a request carries that no error, log or ``repr`` may show."""
+    fields = [
+        value
+        for source in (data, params)
+        for name, value in (source or {}).items()
+        if name not in PUBLIC_FIELDS and isinstance(value, str)
+    ]
+    fields += [value for name, value in (headers or {}).items() if name.lower() != "accept"]
+    return sent_values(fields)
+
+
 def _send(
     session: requests.Session,
     method: str,
     url: str,
     *,
+    what: str,
     timeout: float,
     allow_insecure_http: bool,
     redirect_expected: bool = False,
-    **kwargs: Any,
-) -> tuple[requests.Response, bytes]:
-    """A 2xx answer (a 3xx with a Location, when expected) and its whole body;
-    TokenEndpointError for any other status."""
+    data: Optional[Mapping[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
+    params: Optional[Mapping[str, str]] = None,
+) -> tuple[requests.Response, bytes, list[str]]:
+    """A 2xx answer (a 3xx with a Location, when expected), its whole body, and the
+    values the request carried; TokenEndpointError for any other status. Every
+    error says ``what`` was asked of which URL."""
+    try:
+        return _exchange(
+            session,
+            method,
+            url,
+            what=what,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            redirect_expected=redirect_expected,
+            data=data,
+            headers=headers,
+            params=params,
+        )
+    except TokenEndpointError as exc:
+        exc.locate(what, safe_url(url))
+        raise
+    except TransportError as exc:
+        exc.locate(what)
+        raise
+
+
+def _exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    timeout: float,
+    allow_insecure_http: bool,
+    redirect_expected: bool,
+    data: Optional[Mapping[str, str]],
+    headers: Optional[Mapping[str, str]],
+    params: Optional[Mapping[str, str]],
+) -> tuple[requests.Response, bytes, list[str]]:
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
+    sent = _secrets_of(data, headers, params)
     answered_with: list[int] = []
+    kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+    if data is not None:
+        kwargs["data"] = dict(data)
+    if params is not None:
+        kwargs["params"] = dict(params)
     try:
         # verify is passed per request because requests lets REQUESTS_CA_BUNDLE
         # override a session's own verify (a CA path, or False) otherwise.
@@ -113,7 +174,7 @@ def _send(
         )
         body = read_body(response, timeout)
     except requests.exceptions.RequestException as exc:
-        raise transport_error(exc, url, timeout) from exc
+        raise transport_error(exc, url, timeout, what) from exc
     except ValueError:
         # Even without following, requests parses a redirect's Location, and an
         # unreadable one (an unclosed IPv6 bracket) raises ValueError there.
@@ -130,8 +191,8 @@ def _send(
     else:
         answered = 200 <= response.status_code < 300
     if not answered:
-        raise error_from_response(response.status_code, body, location)
-    return response, body
+        raise error_from_response(response.status_code, body, location, sent=sent)
+    return response, body, sent
 
 
 def _recorder(statuses: list[int]) -> Callable[..., None]:
@@ -150,6 +211,7 @@ def post_form(
     timeout: float = DEFAULT_TIMEOUT,
     allow_insecure_http: bool = False,
     ignore_body: bool = False,
+    what: str = "token request",
 ) -> Any:
     """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
 
@@ -159,12 +221,13 @@ def post_form(
     body is not parsed and None is returned: for endpoints whose status says
     everything (RFC 7009 revocation answers an empty 200).
     """
-    response, body = _send(
+    response, body, sent = _send(
         session,
         "POST",
         url,
-        data=dict(data),
-        headers=dict(headers or {}),
+        what=what,
+        data=data,
+        headers=headers,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
     )
@@ -172,9 +235,12 @@ def post_form(
         return None
     decoded = decode_json(body)
     if decoded is NOT_JSON:
-        kind = response.headers.get("Content-Type", "no content type")
+        kind = snippet(response.headers.get("Content-Type", "no content type").encode())
         raise InvalidTokenResponseError(
-            response.status_code, detail=f"the answer is not JSON ({kind}): {snippet(body)}"
+            response.status_code,
+            detail=f"the answer is not JSON ({kind}): {snippet(body, sent)}",
+            request=what,
+            url=safe_url(url),
         )
     return decoded
 
@@ -187,21 +253,26 @@ def get_json(
     allow_insecure_http: bool = False,
     params: Optional[Mapping[str, str]] = None,
     headers: Optional[Mapping[str, str]] = None,
+    what: str = "JSON document",
 ) -> Any:
     """GET a JSON document (discovery metadata) under the same rules as post_form."""
-    response, body = _send(
+    response, body, sent = _send(
         session,
         "GET",
         url,
-        params=dict(params or {}),
-        headers=dict(headers or {}),
+        what=what,
+        params=params,
+        headers=headers,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
     )
     decoded = decode_json(body)
     if decoded is NOT_JSON:
         raise InvalidTokenResponseError(
-            response.status_code, detail=f"{safe_url(url)} did not answer JSON: {snippet(body)}"
+            response.status_code,
+            detail=f"the answer is not JSON: {snippet(body, sent)}",
+            request=what,
+            url=safe_url(url),
         )
     return decoded
 
@@ -213,13 +284,15 @@ def get_redirect(
     timeout: float = DEFAULT_TIMEOUT,
     allow_insecure_http: bool = False,
     params: Optional[Mapping[str, str]] = None,
+    what: str = "login route",
 ) -> str:
     """GET a login route that answers with a redirect; the absolute target, not followed."""
-    response, _ = _send(
+    response, _, _ = _send(
         session,
         "GET",
         url,
-        params=dict(params or {}),
+        what=what,
+        params=params,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
         redirect_expected=True,

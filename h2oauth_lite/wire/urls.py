@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 
+# Named here for the message only: settings.py reads it (the one module that reads the environment).
+INSECURE_HTTP_VARIABLE = "H2O_AUTHN_ALLOW_INSECURE_HTTP"
+
 __all__ = ["check_url", "is_loopback", "safe_url"]
 
 
@@ -38,13 +41,26 @@ def check_url(url: str, *, allow_insecure_http: bool = False, what: str = "token
             "IPv6 address?)"
         ) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(f"the {what} URL must be an absolute http(s) URL, got {safe_url(url)!r}")
+        shown = safe_url(url)
+        if not parts.scheme or not parts.netloc:
+            # "idp.example.com/token" parses as a bare path: show it as typed.
+            return _missing_scheme(url, what)
+        raise ConfigError(f"the {what} URL must be an absolute http(s) URL, got {shown!r}")
     if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
         raise ConfigError(
             f"refusing to send credentials to {safe_url(url)} over plain http; use https, "
-            "or pass allow_insecure_http=True if this network is trusted"
+            "or, if this network is trusted, pass allow_insecure_http=True (environment: "
+            f"{INSECURE_HTTP_VARIABLE}=1; command line: --allow-insecure-http)"
         )
     return url
+
+
+def _missing_scheme(url: str, what: str) -> str:
+    typed = url.split("?", 1)[0].split("#", 1)[0]
+    typed = typed.rsplit("@", 1)[-1]  # user info may hold a password
+    raise ConfigError(
+        f"the {what} URL {typed!r} has no scheme; did you mean 'https://{typed.lstrip('/')}'?"
+    )
 
 
 def safe_url(url: str) -> str:

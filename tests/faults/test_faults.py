@@ -53,7 +53,7 @@ def _in_thread(call: Callable[[], Token]) -> tuple[Optional[Token], Optional[Bas
 
 FIVE_MIB = b'{"access_token": "' + b"x" * (5 * 1024 * 1024) + b'"}'
 
-# fault id -> (answer, error type, message fragment, requests expected)
+# fault id -> (answer, error type, message fragment ({url}: the token endpoint), requests)
 FAULTS: dict[str, tuple[Outcome, type[Exception], str, int]] = {
     "delay past the timeout": (
         Response(200, token_body(), delay=TIMEOUT * 4),
@@ -67,7 +67,8 @@ FAULTS: dict[str, tuple[Outcome, type[Exception], str, int]] = {
     "500 with HTML": (
         _html(500, "Internal Server Error"),
         TokenEndpointError,
-        "(status: 500 Internal Server Error): response: Internal Server Error",
+        "(status: 500 Internal Server Error): token request (client_credentials grant) at "
+        "{url}; response: Internal Server Error",
         1,
     ),
     "502 with HTML": (_html(502, "Bad Gateway"), TokenEndpointError, "status: 502", 4),
@@ -154,7 +155,7 @@ def test_fault_outcome_and_recovery(endpoint: Any, fault: str) -> None:
     token, error = _in_thread(cache.get_token)
     assert token is None
     assert type(error) is error_type, repr(error)
-    assert fragment in str(error)
+    assert fragment.format(url=cache.provider.token_endpoint) in str(error)
     assert len(script.seen) == expected_requests
     script.then(good("tok-recovered"))
     token, error = _in_thread(cache.get_token)
@@ -184,12 +185,12 @@ def test_members_of_the_wrong_type(endpoint: Any, member: str, value: Any, fragm
     assert fragment in str(error)
 
 
-def test_an_unusable_expires_in_falls_back(endpoint: Any) -> None:
+def test_an_expires_in_that_is_not_a_number_is_refused(endpoint: Any) -> None:
     script, cache = endpoint
     script.then(Response(200, token_body(expires_in="soon")))
     token, error = _in_thread(cache.get_token)
-    assert error is None and token is not None
-    assert token.expiry_source == "fallback"
+    assert token is None and isinstance(error, InvalidTokenResponseError)
+    assert "member 'expires_in' is not a number of seconds" in str(error)
 
 
 def test_a_wrong_content_type_on_valid_json_is_accepted(endpoint: Any) -> None:

@@ -53,6 +53,7 @@ class _Fetcher:
                 timeout=self.timeout,
                 allow_insecure_http=self.allow_insecure_http,
                 params=params,
+                what="H2O Cloud discovery service",
             )
         except InvalidTokenResponseError:
             raise _no_service(self.address) from None  # 2xx, but not JSON: a web page
