@@ -8,7 +8,7 @@ from typing import Callable
 import requests
 
 from h2oauth_lite import AuthCache, BearerAuth, ClientCredentialsTokenProvider
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 

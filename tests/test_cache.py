@@ -15,8 +15,8 @@ from h2oauth_lite import (
     Token,
     TokenEndpointError,
 )
-from tests.loopback import LoopbackServer, Request, Response
-from tests.threads import run_together
+from tests.support.loopback import LoopbackServer, Request, Response
+from tests.support.threads import run_together
 
 Loopback = Callable[..., LoopbackServer]
 

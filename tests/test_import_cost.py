@@ -13,7 +13,7 @@ import sys
 import textwrap
 
 import h2oauth_lite
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 ASYNC_STACK = ("asyncio", "httpx", "anyio")
 

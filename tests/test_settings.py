@@ -11,7 +11,7 @@ import pytest
 import h2oauth_lite
 from h2oauth_lite import ClientCredentialsTokenProvider, ConfigError, RefreshTokenProvider
 from h2oauth_lite.settings import read_settings
-from tests.loopback import LoopbackServer, Response
+from tests.support.loopback import LoopbackServer, Response
 
 Loopback = Callable[..., LoopbackServer]
 PACKAGE = Path(h2oauth_lite.__file__).parent

@@ -13,7 +13,7 @@ import pytest
 from h2oauth_lite import AuthCache, RefreshTokenProvider, Token, TokenStore
 from h2oauth_lite.errors import ConfigError, TokenStoreError
 from tests.bench.processes import run
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 HOST = "https://api.example.test"

@@ -23,7 +23,7 @@ from h2oauth_lite import (
 from h2oauth_lite.errors import AccessDeniedError
 from h2oauth_lite.wire.answers import error_from_response
 from h2oauth_lite.wire.urls import safe_url
-from tests.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
+from tests.support.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
 
 SECRET = "s3cr3t:with%odd chars/é"
 Loopback = Callable[..., LoopbackServer]

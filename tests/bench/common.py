@@ -69,7 +69,7 @@ class TokenServer:
     """
 
     def __init__(self) -> None:
-        from tests.loopback import LoopbackServer
+        from tests.support.loopback import LoopbackServer
 
         self.state = _ServerState()
         self.lock = threading.Lock()
@@ -87,7 +87,7 @@ class TokenServer:
         return self.server.url
 
     def _handle(self, request: Any) -> Any:
-        from tests.loopback import Response
+        from tests.support.loopback import Response
 
         if request.path == "/token":
             return self._token(request)
@@ -137,7 +137,7 @@ class TokenServer:
             return {"refresh_token": state.refresh_token}
 
     def _token(self, request: Any) -> Any:
-        from tests.loopback import Response
+        from tests.support.loopback import Response
 
         with self.lock:
             state = self.state

@@ -27,7 +27,7 @@ import time
 from typing import Optional
 
 from h2oauth_lite import AuthCache, ClientCredentialsTokenProvider, Token
-from tests.oidc_fixture import start_oidc_server
+from tests.support.idp import start_oidc_server
 
 MIB = 1024 * 1024
 PAUSE = 0.001  # between calls, as a thread using the token would pause

@@ -18,9 +18,9 @@ from h2oauth_lite import AccessToken, ArgumentError, ConfigError, TokenEndpointE
 from h2oauth_lite.errors import InvalidTokenResponseError
 from h2oauth_lite.h2o import token_provider as token_provider_module
 from h2oauth_lite.h2o.discovery import Client, Credentials, Discovery, Environment
-from tests.discovery_server import CloudServer
-from tests.loopback import Request, Response
-from tests.threads import run_together
+from tests.support.discovery_server import CloudServer
+from tests.support.loopback import Request, Response
+from tests.support.threads import run_together
 
 
 class Clock:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from h2oauth_lite import AuthCache, ConfigError, JWTBearerTokenProvider, TokenEndpointError
 from h2oauth_lite.grants.jwt_bearer import JWT_BEARER_GRANT_TYPE
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.loopback import LoopbackServer, Request, Response
 
 ISSUER = "robot@project.example.test"
 SUBJECT = "alice@example.test"

@@ -16,8 +16,8 @@ from h2oauth_lite.errors import (
     InvalidTokenResponseError,
     TokenEndpointError,
 )
-from tests.loopback import LoopbackServer, Request, Response
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import OIDCServer
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 SCOPE = "openid offline_access api:read"

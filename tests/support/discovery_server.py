@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from tests.loopback import LoopbackServer, Outcome, Request, Response
+from tests.support.loopback import LoopbackServer, Outcome, Request, Response
 
 DISCOVERY_PREFIX = "/.ai.h2o.cloud.discovery"
 

@@ -1,4 +1,4 @@
-"""Scripted loopback answers shared by the fault tests."""
+"""token_body(): a plain token answer; scripted loopback answers; a port nobody listens on."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import socket
 import threading
 from typing import Any
 
-from tests.loopback import Outcome, Request, Response
+from tests.support.loopback import Outcome, Request, Response
 
 
 def token_body(access_token: str = "tok-1", expires_in: Any = 300, **extra: Any) -> dict[str, Any]:
