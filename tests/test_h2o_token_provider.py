@@ -18,30 +18,15 @@ from h2oauth_lite import AccessToken, ArgumentError, ConfigError, TokenEndpointE
 from h2oauth_lite.errors import InvalidTokenResponseError
 from h2oauth_lite.h2o import token_provider as token_provider_module
 from h2oauth_lite.h2o.discovery import Client, Credentials, Discovery, Environment
+from tests.support.clock import Clock
 from tests.support.discovery_server import CloudServer
 from tests.support.loopback import Request, Response
 from tests.support.threads import run_together
 
 
-class Clock:
-    """Wall clock and monotonic clock moving together, only when told."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(0.0)
 
 
 @pytest.fixture(autouse=True)

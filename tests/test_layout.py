@@ -107,8 +107,8 @@ def _imports(module: str) -> Iterator[tuple[str, bool]]:
             for child in node.orelse:
                 yield from walk(child, typing_only)
             return
-        for child in ast.iter_child_nodes(node):
-            yield from walk(child, typing_only)
+        for inner in ast.iter_child_nodes(node):
+            yield from walk(inner, typing_only)
 
     yield from walk(tree, False)
 

@@ -23,7 +23,7 @@ class Clock:
         start: float = 1_000_000.0,
         *,
         monotonic_start: Optional[float] = None,
-        on_first_sleep: Optional[Callable[[], None]] = None,
+        on_first_sleep: Optional[Callable[[], object]] = None,
     ) -> None:
         self.now = float(start)
         self.offset = 0.0 if monotonic_start is None else self.now - monotonic_start
