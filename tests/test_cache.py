@@ -15,6 +15,7 @@ from h2oauth_lite import (
     Token,
     TokenEndpointError,
 )
+from tests.support.answers import token_body
 from tests.support.clock import Clock
 from tests.support.fakes import FakeProvider
 from tests.support.loopback import LoopbackServer, Request, Response
@@ -124,7 +125,7 @@ def rotating_server(loopback: Loopback, latency: float = 0.1) -> tuple[LoopbackS
         time.sleep(latency)
         with lock:
             if request.form.get("grant_type") == "client_credentials":
-                return Response(body={"access_token": f"cc-{len(used)}", "expires_in": 300})
+                return Response(body=token_body(f"cc-{len(used)}", 300))
             presented = request.form.get("refresh_token", "")
             used.append(presented)
             if presented not in valid:
@@ -132,9 +133,7 @@ def rotating_server(loopback: Loopback, latency: float = 0.1) -> tuple[LoopbackS
             valid.discard(presented)
             fresh = f"refresh-{len(used)}"
             valid.add(fresh)
-        return Response(
-            body={"access_token": f"access-{len(used)}", "expires_in": 300, "refresh_token": fresh}
-        )
+        return Response(body=token_body(f"access-{len(used)}", 300, refresh_token=fresh))
 
     return loopback(answer), used
 
@@ -172,7 +171,7 @@ def test_bare_refresh_provider_serialises_concurrent_callers(loopback: Loopback)
 
 
 def test_refresh_token_is_kept_when_the_server_sends_none(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "a", "expires_in": 60}))
+    server = loopback(Response(body=token_body("a", 60)))
     provider = RefreshTokenProvider(server.url + "/token", "app", "keep-me")
     assert provider.get_token().refresh_token == "keep-me"
     provider.get_token()

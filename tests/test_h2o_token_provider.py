@@ -18,6 +18,7 @@ from h2oauth_lite import AccessToken, ArgumentError, ConfigError, TokenEndpointE
 from h2oauth_lite.errors import InvalidTokenResponseError
 from h2oauth_lite.h2o import token_provider as token_provider_module
 from h2oauth_lite.h2o.discovery import Client, Credentials, Discovery, Environment
+from tests.support.answers import token_body
 from tests.support.clock import Clock
 from tests.support.discovery_server import CloudServer
 from tests.support.loopback import Request, Response
@@ -494,7 +495,7 @@ def tls_server(tls_files: tuple[str, str], loopback: Any) -> Callable[[], str]:
     """Start an https token endpoint with the test certificate; returns its URL."""
 
     def start() -> str:
-        server = loopback(Response(200, {"access_token": "tls-token", "expires_in": 60}))
+        server = loopback(Response(200, token_body("tls-token", 60)))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*tls_files)
         live = server._live()

@@ -16,6 +16,7 @@ from h2oauth_lite.errors import (
     InvalidTokenResponseError,
     TokenEndpointError,
 )
+from tests.support.answers import token_body
 from tests.support.clock import Clock
 from tests.support.idp import OIDCServer
 from tests.support.loopback import LoopbackServer, Request, Response
@@ -122,7 +123,7 @@ DEVICE = {
     "expires_in": 300,
     "interval": 2,
 }
-TOKEN = Response(200, {"access_token": "at", "expires_in": 60, "refresh_token": "rt"})
+TOKEN = Response(200, token_body("at", 60, refresh_token="rt"))
 
 
 def _detail(code: str) -> Response:

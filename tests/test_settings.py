@@ -11,6 +11,7 @@ import pytest
 import h2oauth_lite
 from h2oauth_lite import ClientCredentialsTokenProvider, ConfigError, RefreshTokenProvider
 from h2oauth_lite.settings import read_settings
+from tests.support.answers import token_body
 from tests.support.loopback import LoopbackServer, Response
 
 Loopback = Callable[..., LoopbackServer]
@@ -34,7 +35,7 @@ def test_all_missing_names_at_once() -> None:
 
 
 def test_refresh_token_selects_the_refresh_grant(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "a", "refresh_token": "r2"}))
+    server = loopback(Response(body=token_body("a", None, refresh_token="r2")))
     env = {
         "H2O_AUTHN_URI": server.url + "/token",
         "H2O_AUTHN_CLIENT_ID": "app",
@@ -53,7 +54,7 @@ def test_refresh_token_selects_the_refresh_grant(loopback: Loopback) -> None:
 
 
 def test_client_credentials_from_env(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "cc"}))
+    server = loopback(Response(body=token_body("cc", None)))
     env = {
         "H2O_AUTHN_URI": server.url + "/token",
         "H2O_AUTHN_CLIENT_ID": "svc",

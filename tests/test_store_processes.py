@@ -13,6 +13,7 @@ import pytest
 from h2oauth_lite import AuthCache, RefreshTokenProvider, Token, TokenStore
 from h2oauth_lite.errors import ConfigError, TokenStoreError
 from tests.bench.processes import run
+from tests.support.answers import token_body
 from tests.support.clock import Clock
 from tests.support.fakes import FakeProvider
 from tests.support.loopback import LoopbackServer, Request, Response
@@ -38,14 +39,7 @@ class Rotating:
                 return Response(400, {"error": "invalid_grant"})
             self.generation += 1
             self.valid = f"rt-{self.generation}"
-            return Response(
-                200,
-                {
-                    "access_token": f"at-{self.generation}",
-                    "expires_in": 60,
-                    "refresh_token": self.valid,
-                },
-            )
+            return Response(200, token_body(f"at-{self.generation}", 60, refresh_token=self.valid))
 
 
 def _cache(url: str, store: TokenStore, clock: Clock, refresh_token: str = "rt-x") -> AuthCache:

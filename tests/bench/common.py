@@ -137,6 +137,7 @@ class TokenServer:
             return {"refresh_token": state.refresh_token}
 
     def _token(self, request: Any) -> Any:
+        from tests.support.answers import token_body
         from tests.support.loopback import Response
 
         with self.lock:
@@ -145,12 +146,7 @@ class TokenServer:
             state.ports.add(request.client_address[1])
             latency, lifetime = state.latency, state.lifetime
             number = next(state.serial)
-            body: dict[str, Any] = {
-                "access_token": f"at-{number}",
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "scope": request.form.get("scope") or "api",
-            }
+            body = token_body(f"at-{number}", lifetime, scope=request.form.get("scope") or "api")
             grant = request.form.get("grant_type")
             if grant == "refresh_token":
                 if request.form.get("refresh_token") != state.refresh_token:

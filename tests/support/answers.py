@@ -9,12 +9,22 @@ from typing import Any
 from tests.support.loopback import Outcome, Request, Response
 
 
-def token_body(access_token: str = "tok-1", expires_in: Any = 300, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-    }
+def token_body(
+    access_token: str = "tok-1",
+    expires_in: Any = 300,
+    *,
+    token_type: str = "Bearer",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A plain token answer (RFC 6749 5.1); ``expires_in=None`` leaves the member out.
+
+    ``extra`` adds members (``refresh_token=``, ``scope=``, ``id_token=``...).
+    A test about an odd shape (a member missing, of the wrong type) writes its
+    body out by hand instead, so the oddity is visible where it is tested.
+    """
+    body: dict[str, Any] = {"access_token": access_token, "token_type": token_type}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
     body.update(extra)
     return body
 
