@@ -53,10 +53,10 @@ typecheck: $(STAMP)
 
 oidc-auth: $(OIDC_AUTH_STAMP)
 
-$(OIDC_AUTH_STAMP): tests/py_oidc_auth/requirements.txt
+$(OIDC_AUTH_STAMP): tests/interop/py_oidc_auth/requirements.txt
 	$(OIDC_AUTH_PYTHON) -m venv $(OIDC_AUTH_VENV)
 	$(OIDC_AUTH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		-r tests/py_oidc_auth/requirements.txt
+		-r tests/interop/py_oidc_auth/requirements.txt
 	touch $@
 
 pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)

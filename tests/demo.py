@@ -18,8 +18,8 @@ import jwt
 import requests
 
 import h2oauth_lite
-from tests.loopback import LoopbackServer, Request, Response
-from tests.oidc_fixture import start_oidc_server
+from tests.support.idp import start_oidc_server
+from tests.support.loopback import LoopbackServer, Request, Response
 
 
 def protected_api(issuer: str, jwks_uri: str, audience: str) -> LoopbackServer:

@@ -8,7 +8,8 @@ from typing import Callable
 import requests
 
 from h2oauth_lite import AuthCache, BearerAuth, ClientCredentialsTokenProvider
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.answers import token_body
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 
@@ -20,7 +21,7 @@ def token_server(loopback: Loopback) -> LoopbackServer:
     def answer(request: Request) -> Response:
         with lock:
             number = next(counter)
-        return Response(body={"access_token": f"tok-{number}", "token_type": "bearer"})
+        return Response(body=token_body(f"tok-{number}", None, token_type="bearer"))
 
     return loopback(answer)
 
@@ -77,7 +78,7 @@ def test_a_streamed_body_is_not_replayed(loopback: Loopback) -> None:
 
 
 def test_same_token_again_means_no_retry(loopback: Loopback) -> None:
-    tokens = loopback(Response(body={"access_token": "always-the-same"}))
+    tokens = loopback(Response(body=token_body("always-the-same", None)))
     api = resource_server(loopback, refuse={"Bearer always-the-same"})
     cache = AuthCache(ClientCredentialsTokenProvider(tokens.url, "svc", "s"))
     assert requests.get(api.url, auth=BearerAuth(cache), timeout=5).status_code == 401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 import pytest
 
@@ -15,51 +15,28 @@ from h2oauth_lite import (
     Token,
     TokenEndpointError,
 )
-from tests.loopback import LoopbackServer, Request, Response
-from tests.threads import run_together
+from tests.support.answers import token_body
+from tests.support.clock import Clock
+from tests.support.fakes import FakeProvider
+from tests.support.loopback import LoopbackServer, Request, Response
+from tests.support.threads import run_together
 
 Loopback = Callable[..., LoopbackServer]
 
 
-class Clock:
-    """One injected time source for both of AuthCache's clocks."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def epoch(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+def counting(clock: Clock, lifetime: float = 60.0, delay: float = 0.0) -> FakeProvider:
+    """Tokens token-1, token-2... that live ``lifetime`` seconds on ``clock``."""
+    return FakeProvider(clock, lifetime, prefix="token-", delay=delay)
 
 
-class CountingProvider:
-    """A provider whose tokens live ``lifetime`` seconds on ``clock``."""
-
-    def __init__(self, clock: Clock, lifetime: float = 60.0, delay: float = 0.0) -> None:
-        self.clock = clock
-        self.lifetime = lifetime
-        self.delay = delay
-        self.calls = 0
-        self.fail_with: Optional[Exception] = None
-
-    def get_token(self) -> Token:
-        self.calls += 1
-        if self.delay:
-            time.sleep(self.delay)
-        if self.fail_with is not None:
-            raise self.fail_with
-        return Token(f"token-{self.calls}", expires_at=self.clock.now + self.lifetime)
-
-
-def cache_for(provider: CountingProvider, **options: object) -> AuthCache:
+def cache_for(provider: FakeProvider, **options: object) -> AuthCache:
     clock = provider.clock
-    return AuthCache(provider, clock=clock.epoch, monotonic=clock.monotonic, **options)
+    assert clock is not None
+    return AuthCache(provider, clock=clock.time, monotonic=clock.monotonic, **options)
 
 
 def test_fresh_token_comes_from_memory() -> None:
-    provider = CountingProvider(Clock())
+    provider = counting(Clock())
     cache = cache_for(provider)
     first = cache.get_token()
     assert [cache.get_token() for _ in range(100)] == [first] * 100
@@ -68,7 +45,7 @@ def test_fresh_token_comes_from_memory() -> None:
 
 def test_token_is_renewed_within_the_expiry_threshold() -> None:
     clock = Clock()
-    provider = CountingProvider(clock, lifetime=60)
+    provider = counting(clock, lifetime=60)
     cache = cache_for(provider, expiry_threshold=5, refresh_ahead=0)
     assert cache.get_token().access_token == "token-1"
     clock.now += 54.9
@@ -80,7 +57,7 @@ def test_token_is_renewed_within_the_expiry_threshold() -> None:
 
 def test_short_tokens_stay_usable_for_half_their_life() -> None:
     clock = Clock()
-    provider = CountingProvider(clock, lifetime=2)
+    provider = counting(clock, lifetime=2)
     cache = cache_for(provider, expiry_threshold=5, refresh_ahead=0)
     cache.get_token()
     clock.now += 0.9
@@ -92,7 +69,7 @@ def test_short_tokens_stay_usable_for_half_their_life() -> None:
 
 
 def test_invalidate_forces_a_new_request() -> None:
-    provider = CountingProvider(Clock())
+    provider = counting(Clock())
     cache = cache_for(provider)
     cache.get_token()
     cache.invalidate()
@@ -100,7 +77,7 @@ def test_invalidate_forces_a_new_request() -> None:
 
 
 def test_32_threads_on_an_empty_cache_make_one_request() -> None:
-    provider = CountingProvider(Clock(), delay=0.2)
+    provider = counting(Clock(), delay=0.2)
     cache = cache_for(provider)
     results, errors = run_together(32, cache.get_token)
     assert errors == []
@@ -109,7 +86,7 @@ def test_32_threads_on_an_empty_cache_make_one_request() -> None:
 
 
 def test_a_failed_request_reaches_every_waiter_and_the_next_call_retries() -> None:
-    provider = CountingProvider(Clock(), delay=0.2)
+    provider = counting(Clock(), delay=0.2)
     provider.fail_with = TokenEndpointError(503, detail="down")
     cache = cache_for(provider)
     results, errors = run_together(16, cache.get_token)
@@ -123,7 +100,7 @@ def test_a_failed_request_reaches_every_waiter_and_the_next_call_retries() -> No
 
 def test_provider_protocol_methods() -> None:
     clock = Clock()
-    cache = cache_for(CountingProvider(clock, lifetime=90))
+    cache = cache_for(counting(clock, lifetime=90))
     access = cache.token()
     assert access == "token-1" and access.exp is not None
     assert cache() == "token-1"
@@ -148,7 +125,7 @@ def rotating_server(loopback: Loopback, latency: float = 0.1) -> tuple[LoopbackS
         time.sleep(latency)
         with lock:
             if request.form.get("grant_type") == "client_credentials":
-                return Response(body={"access_token": f"cc-{len(used)}", "expires_in": 300})
+                return Response(body=token_body(f"cc-{len(used)}", 300))
             presented = request.form.get("refresh_token", "")
             used.append(presented)
             if presented not in valid:
@@ -156,9 +133,7 @@ def rotating_server(loopback: Loopback, latency: float = 0.1) -> tuple[LoopbackS
             valid.discard(presented)
             fresh = f"refresh-{len(used)}"
             valid.add(fresh)
-        return Response(
-            body={"access_token": f"access-{len(used)}", "expires_in": 300, "refresh_token": fresh}
-        )
+        return Response(body=token_body(f"access-{len(used)}", 300, refresh_token=fresh))
 
     return loopback(answer), used
 
@@ -196,7 +171,7 @@ def test_bare_refresh_provider_serialises_concurrent_callers(loopback: Loopback)
 
 
 def test_refresh_token_is_kept_when_the_server_sends_none(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "a", "expires_in": 60}))
+    server = loopback(Response(body=token_body("a", 60)))
     provider = RefreshTokenProvider(server.url + "/token", "app", "keep-me")
     assert provider.get_token().refresh_token == "keep-me"
     provider.get_token()
@@ -204,7 +179,7 @@ def test_refresh_token_is_kept_when_the_server_sends_none(loopback: Loopback) ->
 
 
 def test_invalidate_of_a_token_no_longer_cached_keeps_the_newer_one() -> None:
-    provider = CountingProvider(Clock())
+    provider = counting(Clock())
     cache = cache_for(provider)
     refused = cache.get_token()
     cache.invalidate(token=refused)

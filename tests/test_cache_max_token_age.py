@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pytest
 
-from h2oauth_lite import AuthCache, Token, TransportError
+from h2oauth_lite import AuthCache, TransportError
+from tests.support.clock import Clock
+from tests.support.fakes import FakeProvider
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-class Issuer:
-    """A provider that hands out numbered tokens living ``lifetime`` seconds (None: no expiry)."""
-
-    def __init__(self, clock: Clock, lifetime: Optional[float]) -> None:
-        self.clock = clock
-        self.lifetime = lifetime
-        self.issued = 0
-        self.fail = False
-
-    def get_token(self) -> Token:
-        if self.fail:
-            raise TransportError("down")
-        self.issued += 1
-        expires_at = None if self.lifetime is None else self.clock.now + self.lifetime
-        return Token(f"t{self.issued}", expires_at=expires_at)
-
-
-def cache_for(issuer: Issuer, clock: Clock, **options: object) -> AuthCache:
+def cache_for(issuer: FakeProvider, clock: Clock, **options: object) -> AuthCache:
     return AuthCache(
         issuer,
         expiry_threshold=0,
@@ -49,8 +21,8 @@ def cache_for(issuer: Issuer, clock: Clock, **options: object) -> AuthCache:
 
 
 def test_a_long_lived_token_is_refreshed_at_the_age() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=3600)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=3600)
     cache = cache_for(issuer, clock, max_token_age=60)
     assert cache.get_token().access_token == "t1"
     clock.now += 59.9
@@ -60,8 +32,8 @@ def test_a_long_lived_token_is_refreshed_at_the_age() -> None:
 
 
 def test_a_short_token_still_follows_its_own_expiry() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=30)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=30)
     cache = cache_for(issuer, clock, max_token_age=60)
     cache.get_token()
     clock.now += 30
@@ -69,8 +41,8 @@ def test_a_short_token_still_follows_its_own_expiry() -> None:
 
 
 def test_a_token_without_expiry_is_refreshed_at_the_age() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=None)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=None)
     cache = cache_for(issuer, clock, max_token_age=60)
     cache.get_token()
     clock.now += 59
@@ -80,8 +52,8 @@ def test_a_token_without_expiry_is_refreshed_at_the_age() -> None:
 
 
 def test_without_the_option_a_token_without_expiry_is_kept() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=None)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=None)
     cache = cache_for(issuer, clock)
     cache.get_token()
     clock.now += 10**9
@@ -89,11 +61,11 @@ def test_without_the_option_a_token_without_expiry_is_kept() -> None:
 
 
 def test_a_failed_refresh_at_the_age_serves_the_still_valid_token() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=3600)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=3600)
     cache = cache_for(issuer, clock, max_token_age=60)
     cache.get_token()
-    issuer.fail = True
+    issuer.fail_with = TransportError("down")
     clock.now += 61
     assert cache.get_token().access_token == "t1"
     clock.now += 3600  # now really expired: the failure reaches the caller
@@ -102,8 +74,8 @@ def test_a_failed_refresh_at_the_age_serves_the_still_valid_token() -> None:
 
 
 def test_the_threshold_counts_back_from_the_age() -> None:
-    clock = Clock()
-    issuer = Issuer(clock, lifetime=3600)
+    clock = Clock(1000.0)
+    issuer = FakeProvider(clock, lifetime=3600)
     cache = AuthCache(
         issuer,
         expiry_threshold=5,
@@ -121,6 +93,6 @@ def test_the_threshold_counts_back_from_the_age() -> None:
 
 @pytest.mark.parametrize("value", [0, -1])
 def test_a_zero_or_negative_age_is_refused(value: float) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     with pytest.raises(ValueError):
-        cache_for(Issuer(clock, 60), clock, max_token_age=value)
+        cache_for(FakeProvider(clock, 60), clock, max_token_age=value)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import OIDCServer
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("h2oauth-lite")
 

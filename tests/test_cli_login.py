@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from h2oauth_lite import Token, TokenStore
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import OIDCServer
 
 SCOPE = "openid offline_access api:read"
 

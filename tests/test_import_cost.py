@@ -13,7 +13,8 @@ import sys
 import textwrap
 
 import h2oauth_lite
-from tests.loopback import LoopbackServer
+from tests.support.answers import token_body
+from tests.support.loopback import LoopbackServer
 
 ASYNC_STACK = ("asyncio", "httpx", "anyio")
 
@@ -45,9 +46,7 @@ def test_import_loads_neither_requests_nor_jwt_nor_an_async_stack() -> None:
 
 
 def test_a_full_token_fetch_loads_no_async_stack() -> None:
-    with LoopbackServer(
-        {"access_token": "opaque-access", "token_type": "Bearer", "expires_in": 300}
-    ) as server:
+    with LoopbackServer(token_body("opaque-access", 300)) as server:
         loaded = run_fresh(
             f"""
             import json, sys

@@ -16,7 +16,8 @@ from h2oauth_lite import (
     provider_from_env,
 )
 from h2oauth_lite.settings import read_settings
-from tests.loopback import LoopbackServer, Response
+from tests.support.answers import token_body
+from tests.support.loopback import LoopbackServer, Response
 
 Loopback = Callable[..., LoopbackServer]
 PACKAGE = Path(h2oauth_lite.__file__).parent
@@ -82,7 +83,7 @@ def test_allow_insecure_http_refuses_nonsense() -> None:
 
 
 def test_refresh_token_selects_the_refresh_grant(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "a", "refresh_token": "r2"}))
+    server = loopback(Response(body=token_body("a", None, refresh_token="r2")))
     env = {
         "H2O_AUTHN_URI": server.url + "/token",
         "H2O_AUTHN_CLIENT_ID": "app",
@@ -101,7 +102,7 @@ def test_refresh_token_selects_the_refresh_grant(loopback: Loopback) -> None:
 
 
 def test_client_credentials_from_env(loopback: Loopback) -> None:
-    server = loopback(Response(body={"access_token": "cc"}))
+    server = loopback(Response(body=token_body("cc", None)))
     env = {
         "H2O_AUTHN_URI": server.url + "/token",
         "H2O_AUTHN_CLIENT_ID": "svc",

@@ -13,18 +13,13 @@ import pytest
 from h2oauth_lite import AuthCache, RefreshTokenProvider, Token, TokenStore
 from h2oauth_lite.errors import ConfigError, TokenStoreError
 from tests.bench.processes import run
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.answers import token_body
+from tests.support.clock import Clock
+from tests.support.fakes import FakeProvider
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 HOST = "https://api.example.test"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Rotating:
@@ -44,21 +39,16 @@ class Rotating:
                 return Response(400, {"error": "invalid_grant"})
             self.generation += 1
             self.valid = f"rt-{self.generation}"
-            return Response(
-                200,
-                {
-                    "access_token": f"at-{self.generation}",
-                    "expires_in": 60,
-                    "refresh_token": self.valid,
-                },
-            )
+            return Response(200, token_body(f"at-{self.generation}", 60, refresh_token=self.valid))
 
 
 def _cache(url: str, store: TokenStore, clock: Clock, refresh_token: str = "rt-x") -> AuthCache:
     provider = RefreshTokenProvider(
         url, client_id="c", client_secret="s", refresh_token=refresh_token, clock=clock
     )
-    return AuthCache(provider, store=store, key=HOST, clock=clock, monotonic=clock, refresh_ahead=0)
+    return AuthCache(
+        provider, store=store, key=HOST, clock=clock, monotonic=clock.monotonic, refresh_ahead=0
+    )
 
 
 def test_stored_token_is_used_at_start_without_a_request(
@@ -185,27 +175,16 @@ def test_a_failed_write_keeps_the_new_token_and_never_sends_a_spent_refresh_toke
     assert store.get(HOST).refresh_token == "rt-2"  # type: ignore[union-attr]
 
 
-class _Numbered:
-    """Tokens access-1, access-2...; records what it was asked to revoke."""
-
-    def __init__(self, client_id: Optional[str] = None, prefix: str = "access") -> None:
-        self.client_id = client_id
-        self.prefix = prefix
-        self.calls = 0
-        self.revoked: list[Any] = []
-
-    def get_token(self) -> Token:
-        self.calls += 1
-        name = f"{self.prefix}-{self.calls}"
-        return Token(name, expires_at=time.time() + 3600, refresh_token=f"rt-{name}")
-
-    def revoke(self, token: Any, token_type_hint: Optional[str] = None) -> None:
-        self.revoked.append(token)
+def _numbered(client_id: Optional[str] = None, prefix: str = "access") -> FakeProvider:
+    """Tokens access-1, access-2... with refresh tokens; records what it is asked to revoke."""
+    return FakeProvider(
+        lifetime=3600, prefix=f"{prefix}-", refresh_tokens=True, client_id=client_id
+    )
 
 
 def test_invalidate_with_a_store_asks_the_provider(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    provider = _Numbered()
+    provider = _numbered()
     cache = AuthCache(provider, store=store, key=HOST)
     assert cache.get_token().access_token == "access-1"
     cache.invalidate()
@@ -216,13 +195,13 @@ def test_invalidate_with_a_store_asks_the_provider(tmp_path: Path) -> None:
 
 def test_revoke_with_a_store_drops_the_token_there_too(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    provider = _Numbered()
+    provider = _numbered()
     cache = AuthCache(provider, store=store, key=HOST)
     revoked = cache.get_token()
     cache.revoke()
     assert provider.revoked == [revoked]
     # Another process starting now is not handed the revoked access token...
-    other = _Numbered(prefix="other")
+    other = _numbered(prefix="other")
     assert AuthCache(other, store=store, key=HOST).get_token().access_token == "other-1"
     assert other.calls == 1
     # ...and this cache takes the token that process stored, not the revoked one.
@@ -232,7 +211,7 @@ def test_revoke_with_a_store_drops_the_token_there_too(tmp_path: Path) -> None:
 
 def test_revoking_the_access_token_keeps_the_stored_refresh_token(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    cache = AuthCache(_Numbered(), store=store, key=HOST)
+    cache = AuthCache(_numbered(), store=store, key=HOST)
     token = cache.get_token()
     cache.revoke()
     stored = store.get(HOST)
@@ -242,7 +221,7 @@ def test_revoking_the_access_token_keeps_the_stored_refresh_token(tmp_path: Path
 
 def test_revoking_the_refresh_token_removes_the_stored_entry(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    cache = AuthCache(_Numbered(), store=store, key=HOST)
+    cache = AuthCache(_numbered(), store=store, key=HOST)
     token = cache.get_token()
     assert token.refresh_token is not None
     cache.revoke(token.refresh_token, "refresh_token")
@@ -251,18 +230,18 @@ def test_revoking_the_refresh_token_removes_the_stored_entry(tmp_path: Path) -> 
 
 def test_two_clients_never_read_each_others_entry(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "s.json")
-    reporting = _Numbered("reporting")
-    billing = _Numbered("billing")
+    reporting = _numbered("reporting")
+    billing = _numbered("billing")
     late = AuthCache(billing, store=store, key=HOST + "/billing")  # made while the store is empty
     AuthCache(reporting, store=store, key=HOST + "/reporting").get_token()
     with pytest.raises(ConfigError, match=r"'reporting'.*'billing'"):
-        AuthCache(_Numbered("billing"), store=store, key=HOST + "/billing")
+        AuthCache(_numbered("billing"), store=store, key=HOST + "/billing")
     with pytest.raises(ConfigError, match=r"'reporting'.*'billing'"):
         late.get_token()
     assert billing.calls == 0  # refused before any token request
     assert store.get(HOST).access_token == "access-1"  # type: ignore[union-attr]
     # The same client in another process shares the entry as before.
-    again = _Numbered("reporting")
+    again = _numbered("reporting")
     assert AuthCache(again, store=store, key=HOST).get_token().access_token == "access-1"
     assert again.calls == 0
 
@@ -271,6 +250,6 @@ def test_an_entry_without_a_client_is_used_by_any_client(tmp_path: Path) -> None
     # Entries written by TokenStore.put or py-oidc-auth-client name no client.
     store = TokenStore(tmp_path / "s.json")
     store.put(HOST, Token("at-login", expires_at=time.time() + 600, refresh_token="rt"))
-    provider = _Numbered("cli")
+    provider = _numbered("cli")
     assert AuthCache(provider, store=store, key=HOST).get_token().access_token == "at-login"
     assert provider.calls == 0

@@ -10,6 +10,7 @@ import pytest
 
 from h2oauth_lite import AccessToken, InvalidTokenResponseError, Token, parse_token_response
 from h2oauth_lite.token import MAX_LIFETIME, jwt_expiry
+from tests.support.answers import token_body
 
 NOW = 1_700_000_000.0
 
@@ -91,19 +92,19 @@ def test_default_fallback_is_30_seconds() -> None:
 
 def test_jwt_exp_wins_over_expires_in() -> None:
     access = make_jwt(sub="svc", exp=int(NOW) + 120)
-    token = parse_token_response({"access_token": access, "expires_in": 3600}, NOW)
+    token = parse_token_response(token_body(access, 3600), NOW)
     assert token.expires_at == NOW + 120
     assert token.expiry_source == "jwt"
 
 
 def test_jwt_without_exp_uses_expires_in() -> None:
-    token = parse_token_response({"access_token": make_jwt(sub="x"), "expires_in": 60}, NOW)
+    token = parse_token_response(token_body(make_jwt(sub="x"), 60), NOW)
     assert token.expires_at == NOW + 60
 
 
 def test_jwt_exp_in_the_past_with_expires_in_is_clock_skew() -> None:
     access = make_jwt(exp=int(NOW) - 600)
-    token = parse_token_response({"access_token": access, "expires_in": 300}, NOW)
+    token = parse_token_response(token_body(access, 300), NOW)
     assert token.expires_at == NOW + 300
 
 

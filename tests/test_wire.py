@@ -23,14 +23,15 @@ from h2oauth_lite import (
 from h2oauth_lite.errors import AccessDeniedError
 from h2oauth_lite.wire.answers import error_from_response
 from h2oauth_lite.wire.urls import safe_url
-from tests.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
+from tests.support.answers import token_body
+from tests.support.loopback import NEVER_ANSWER, LoopbackServer, Request, Response, drip
 
 SECRET = "s3cr3t:with%odd chars/é"
 Loopback = Callable[..., LoopbackServer]
 
 
 def token_answer(request: Request) -> Response:
-    return Response(body={"access_token": f"token-{request.path}", "expires_in": 60})
+    return Response(body=token_body(f"token-{request.path}", 60))
 
 
 def provider_for(server: LoopbackServer, **options: object) -> ClientCredentialsTokenProvider:
@@ -250,7 +251,7 @@ def test_a_gzip_answer_is_decoded(loopback: Loopback) -> None:
     import gzip
     import json
 
-    body = gzip.compress(json.dumps({"access_token": "zipped", "expires_in": 60}).encode())
+    body = gzip.compress(json.dumps(token_body("zipped", 60)).encode())
     server = loopback(
         Response(200, body, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
     )

@@ -11,9 +11,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-
-# Named here for the message only: settings.py reads it (the one module that reads the environment).
-INSECURE_HTTP_VARIABLE = "H2O_AUTHN_ALLOW_INSECURE_HTTP"
+from ..settings import ALLOW_INSECURE_HTTP
 
 __all__ = ["check_url", "is_loopback", "safe_url"]
 
@@ -50,7 +48,7 @@ def check_url(url: str, *, allow_insecure_http: bool = False, what: str = "token
         raise ConfigError(
             f"refusing to send credentials to {safe_url(url)} over plain http; use https, "
             "or, if this network is trusted, pass allow_insecure_http=True (environment: "
-            f"{INSECURE_HTTP_VARIABLE}=1; command line: --allow-insecure-http)"
+            f"{ALLOW_INSECURE_HTTP}=1; command line: --allow-insecure-http)"
         )
     return url
 

@@ -69,7 +69,7 @@ class TokenServer:
     """
 
     def __init__(self) -> None:
-        from tests.loopback import LoopbackServer
+        from tests.support.loopback import LoopbackServer
 
         self.state = _ServerState()
         self.lock = threading.Lock()
@@ -87,7 +87,7 @@ class TokenServer:
         return self.server.url
 
     def _handle(self, request: Any) -> Any:
-        from tests.loopback import Response
+        from tests.support.loopback import Response
 
         if request.path == "/token":
             return self._token(request)
@@ -137,7 +137,8 @@ class TokenServer:
             return {"refresh_token": state.refresh_token}
 
     def _token(self, request: Any) -> Any:
-        from tests.loopback import Response
+        from tests.support.answers import token_body
+        from tests.support.loopback import Response
 
         with self.lock:
             state = self.state
@@ -145,12 +146,7 @@ class TokenServer:
             state.ports.add(request.client_address[1])
             latency, lifetime = state.latency, state.lifetime
             number = next(state.serial)
-            body: dict[str, Any] = {
-                "access_token": f"at-{number}",
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "scope": request.form.get("scope") or "api",
-            }
+            body = token_body(f"at-{number}", lifetime, scope=request.form.get("scope") or "api")
             grant = request.form.get("grant_type")
             if grant == "refresh_token":
                 if request.form.get("refresh_token") != state.refresh_token:

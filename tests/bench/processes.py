@@ -160,7 +160,7 @@ def run(
 
 
 def main() -> None:
-    from tests.oidc_fixture import start_oidc_server
+    from tests.support.idp import start_oidc_server
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=4)

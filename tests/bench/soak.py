@@ -26,8 +26,9 @@ import threading
 import time
 from typing import Optional
 
-from h2oauth_lite import AuthCache, ClientCredentialsTokenProvider, Token
-from tests.oidc_fixture import start_oidc_server
+from h2oauth_lite import AuthCache, ClientCredentialsTokenProvider
+from tests.support.fakes import FakeProvider
+from tests.support.idp import start_oidc_server
 
 MIB = 1024 * 1024
 PAUSE = 0.001  # between calls, as a thread using the token would pause
@@ -42,26 +43,6 @@ def rss_bytes() -> int:
     except (OSError, ValueError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024
-
-
-class CountingProvider:
-    """Counts every token request the cache makes, successful or not."""
-
-    def __init__(self, provider: ClientCredentialsTokenProvider) -> None:
-        self.provider = provider
-        self.requests = 0
-        self.failures = 0
-        self._lock = threading.Lock()
-
-    def get_token(self) -> Token:
-        with self._lock:
-            self.requests += 1
-        try:
-            return self.provider.get_token()
-        except Exception:
-            with self._lock:
-                self.failures += 1
-            raise
 
 
 class Callers:
@@ -113,7 +94,7 @@ def soak(seconds: float, threads: int, lifetime: int) -> int:
         provider = ClientCredentialsTokenProvider(
             server.token_endpoint, client["client_id"], client["client_secret"], scope="api:read"
         )
-        counting = CountingProvider(provider)
+        counting = FakeProvider(wraps=provider)  # counts every request, and the failed ones
         cache = AuthCache(counting, expiry_threshold=0, refresh_ahead=0)
         callers = Callers(cache, threads)
         started = time.monotonic()
@@ -134,13 +115,13 @@ def soak(seconds: float, threads: int, lifetime: int) -> int:
     for error in sorted(set(callers.errors))[:5]:
         print(f"    {error}")
     print(f"  expired tokens served   {callers.expired_served}")
-    print(f"  token requests          {counting.requests} (failed: {counting.failures})")
+    print(f"  token requests          {counting.calls} (failed: {counting.failures})")
     print(f"  duration / lifetime     {expected:.1f}")
     print(f"  RSS after 5 s           {rss_early / MIB:.1f} MiB")
     print(f"  RSS at the end          {rss_end / MIB:.1f} MiB ({growth / MIB:+.2f} MiB)")
     checks = {
         "0 caller errors": not callers.errors,
-        "token requests within one of duration / lifetime": abs(counting.requests - expected) <= 1,
+        "token requests within one of duration / lifetime": abs(counting.calls - expected) <= 1,
         "RSS within 5 MiB": abs(growth) <= 5 * MIB,
     }
     for name, ok in checks.items():

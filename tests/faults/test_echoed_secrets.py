@@ -38,7 +38,7 @@ from h2oauth_lite import (
 from h2oauth_lite.client_auth.assertion import ClientSecretJWT, PrivateKeyJWT
 from h2oauth_lite.wire.retry import RetryPolicy
 from tests.faults.test_secrets import PRIVATE_KEY_PEM, Traces
-from tests.loopback import Request, Response
+from tests.support.loopback import Request, Response
 
 CLIENT_SECRET = "cs-echo-Vb3Nm5Qw7Er9Ty1"
 REFRESH_TOKEN = "rt-echo-Lk2Jh4Gf6Ds8Aa0"

@@ -21,8 +21,8 @@ from h2oauth_lite import (
     TransportError,
 )
 from h2oauth_lite.wire.retry import RetryPolicy
-from tests.faults.script import Script, good, token_body
-from tests.loopback import CLOSE_MID_BODY, NEVER_ANSWER, RESET, Outcome, Response
+from tests.support.answers import Script, good, token_body
+from tests.support.loopback import CLOSE_MID_BODY, NEVER_ANSWER, RESET, Outcome, Response
 
 TIMEOUT = 0.5
 # A generous bound, only there to turn a hang into a failure.

@@ -19,8 +19,8 @@ from h2oauth_lite import (
     ClientCredentialsTokenProvider,
     RefreshTokenProvider,
 )
-from tests.faults.script import token_body
-from tests.loopback import Request, Response
+from tests.support.answers import token_body
+from tests.support.loopback import Request, Response
 
 CHILD_BOUND = 20.0
 

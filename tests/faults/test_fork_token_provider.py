@@ -19,8 +19,8 @@ from typing import Any, Callable
 import pytest
 
 from h2oauth_lite import TokenProvider
-from tests.faults.script import token_body
-from tests.loopback import Request, Response
+from tests.support.answers import token_body
+from tests.support.loopback import Request, Response
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 

@@ -3,48 +3,25 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import Optional
 
 import pytest
 
-from h2oauth_lite import AuthCache, Token, TokenEndpointError
+from h2oauth_lite import AuthCache, TokenEndpointError
+from tests.support.clock import Clock
+from tests.support.fakes import FakeProvider
 
 LIFETIME = 100.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class FlakyProvider:
-    """Hands out numbered tokens, or raises ``failure`` while it is set."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.calls = 0
-        self.failure: Optional[Exception] = None
-        self.lock = threading.Lock()
-
-    def get_token(self) -> Token:
-        with self.lock:
-            self.calls += 1
-            if self.failure is not None:
-                raise self.failure
-            return Token(f"tok-{self.calls}", expires_at=self.clock.now + LIFETIME)
-
-
 @pytest.fixture
-def setup() -> tuple[Clock, FlakyProvider, AuthCache]:
+def setup() -> tuple[Clock, FakeProvider, AuthCache]:
     clock = Clock()
-    provider = FlakyProvider(clock)
+    provider = FakeProvider(clock, LIFETIME, prefix="tok-")
     # No refresh-ahead: the stale zone (last 5 s) refreshes in the caller's thread.
-    cache = AuthCache(provider, expiry_threshold=5, refresh_ahead=0, clock=clock, monotonic=clock)
+    cache = AuthCache(
+        provider, expiry_threshold=5, refresh_ahead=0, clock=clock, monotonic=clock.monotonic
+    )
     return clock, provider, cache
 
 
@@ -53,7 +30,7 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 
 def test_grace_backoff_expiry_and_recovery(
-    setup: tuple[Clock, FlakyProvider, AuthCache], caplog: pytest.LogCaptureFixture
+    setup: tuple[Clock, FakeProvider, AuthCache], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="h2oauth_lite")
     clock, provider, cache = setup
@@ -61,7 +38,7 @@ def test_grace_backoff_expiry_and_recovery(
     first = cache.get_token()
     assert first.access_token == "tok-1"
 
-    provider.failure = TokenEndpointError(503, detail="down for maintenance")
+    provider.fail_with = TokenEndpointError(503, detail="down for maintenance")
     clock.now = start + 96  # stale: a refresh is due, and fails
     assert cache.get_token() is first
     assert provider.calls == 2
@@ -90,27 +67,27 @@ def test_grace_backoff_expiry_and_recovery(
         cache.get_token()
     assert provider.calls == 5
 
-    provider.failure = None  # the provider is back: the first call gets a new token
+    provider.fail_with = None  # the provider is back: the first call gets a new token
     clock.now = start + LIFETIME + 0.2
     assert cache.get_token().access_token == "tok-6"
     assert provider.calls == 6
 
 
 def test_a_new_outage_warns_again(
-    setup: tuple[Clock, FlakyProvider, AuthCache], caplog: pytest.LogCaptureFixture
+    setup: tuple[Clock, FakeProvider, AuthCache], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="h2oauth_lite")
     clock, provider, cache = setup
     start = clock.now
     cache.get_token()
-    provider.failure = TokenEndpointError(502)
+    provider.fail_with = TokenEndpointError(502)
     clock.now = start + 96
     cache.get_token()
-    provider.failure = None
+    provider.fail_with = None
     clock.now = start + 97.5
     renewed = cache.get_token()
     assert renewed.access_token == "tok-3"
-    provider.failure = TokenEndpointError(502)
+    provider.fail_with = TokenEndpointError(502)
     clock.now = start + 97.5 + 96
     assert cache.get_token() is renewed
     assert len(_warnings(caplog)) == 2
@@ -119,11 +96,13 @@ def test_a_new_outage_warns_again(
 def test_background_refresh_failure_backs_off(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="h2oauth_lite")
     clock = Clock()
-    provider = FlakyProvider(clock)
-    cache = AuthCache(provider, expiry_threshold=5, refresh_ahead=20, clock=clock, monotonic=clock)
+    provider = FakeProvider(clock, LIFETIME, prefix="tok-")
+    cache = AuthCache(
+        provider, expiry_threshold=5, refresh_ahead=20, clock=clock, monotonic=clock.monotonic
+    )
     start = clock.now
     first = cache.get_token()
-    provider.failure = TokenEndpointError(503)
+    provider.fail_with = TokenEndpointError(503)
     clock.now = start + 85  # refresh window: answered at once, refreshed in the background
     assert cache.get_token() is first
     _wait_for(lambda: provider.calls == 2 and len(_warnings(caplog)) == 1)

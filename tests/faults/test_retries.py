@@ -13,8 +13,8 @@ from h2oauth_lite import (
     TransportError,
 )
 from h2oauth_lite.wire.retry import RETRY_STATUSES, RetryPolicy
-from tests.faults.script import Script, closed_port, good
-from tests.loopback import Response
+from tests.support.answers import Script, closed_port, good
+from tests.support.loopback import Response
 
 
 def _policy(sleeps: list[float], **options: Any) -> RetryPolicy:

@@ -29,8 +29,8 @@ from h2oauth_lite.client_auth.assertion import ClientSecretJWT, PrivateKeyJWT
 from h2oauth_lite.grants.jwt_bearer import JWTBearerTokenProvider
 from h2oauth_lite.settings import read_settings
 from h2oauth_lite.wire.retry import RetryPolicy
-from tests.faults.script import Script, closed_port
-from tests.loopback import NEVER_ANSWER, RESET, Request, Response
+from tests.support.answers import Script, closed_port, token_body
+from tests.support.loopback import NEVER_ANSWER, RESET, Request, Response
 
 CLIENT_SECRET = "cs-Q7vZ9kL2mW4xR8tYe1"
 REFRESH_TOKEN = "rt-H3jK5nP7qS9uV1wXa2"
@@ -63,14 +63,8 @@ class Endpoint:
 
     @staticmethod
     def ok(**extra: Any) -> Response:
-        body = {
-            "access_token": ACCESS_TOKEN,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "refresh_token": ROTATED_REFRESH_TOKEN,
-            "id_token": ID_TOKEN,
-            **extra,
-        }
+        body = token_body(ACCESS_TOKEN, 300, refresh_token=ROTATED_REFRESH_TOKEN, id_token=ID_TOKEN)
+        body.update(extra)  # a scenario may replace any member, the access token too
         return Response(200, body)
 
     def __call__(self, request: Request) -> Any:

@@ -13,8 +13,8 @@ import pytest
 from h2oauth_lite import ClientCredentialsTokenProvider, ConfigError, TokenEndpointError
 from h2oauth_lite.errors import TransportError
 from tests.faults.certs import LocalPKI, make_pki
-from tests.faults.script import Script, good
-from tests.loopback import Response
+from tests.support.answers import Script, good
+from tests.support.loopback import Response
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from h2oauth_lite import (
     RefreshTokenProvider,
     TokenEndpointError,
 )
-from tests.oidc_fixture import OIDCServer
-from tests.threads import run_together
+from tests.support.idp import OIDCServer
+from tests.support.threads import run_together
 
 pytestmark = pytest.mark.interop
 

@@ -1,4 +1,4 @@
-"""Scripted loopback answers shared by the fault tests."""
+"""token_body(): a plain token answer; scripted loopback answers; a port nobody listens on."""
 
 from __future__ import annotations
 
@@ -6,15 +6,25 @@ import socket
 import threading
 from typing import Any
 
-from tests.loopback import Outcome, Request, Response
+from tests.support.loopback import Outcome, Request, Response
 
 
-def token_body(access_token: str = "tok-1", expires_in: Any = 300, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-    }
+def token_body(
+    access_token: str = "tok-1",
+    expires_in: Any = 300,
+    *,
+    token_type: str = "Bearer",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A plain token answer (RFC 6749 5.1); ``expires_in=None`` leaves the member out.
+
+    ``extra`` adds members (``refresh_token=``, ``scope=``, ``id_token=``...).
+    A test about an odd shape (a member missing, of the wrong type) writes its
+    body out by hand instead, so the oddity is visible where it is tested.
+    """
+    body: dict[str, Any] = {"access_token": access_token, "token_type": token_type}
+    if expires_in is not None:
+        body["expires_in"] = expires_in
     body.update(extra)
     return body
 

@@ -18,30 +18,16 @@ from h2oauth_lite import AccessToken, ArgumentError, ConfigError, TokenEndpointE
 from h2oauth_lite.errors import InvalidTokenResponseError
 from h2oauth_lite.h2o import token_provider as token_provider_module
 from h2oauth_lite.h2o.discovery import Client, Credentials, Discovery, Environment
-from tests.discovery_server import CloudServer
-from tests.loopback import Request, Response
-from tests.threads import run_together
-
-
-class Clock:
-    """Wall clock and monotonic clock moving together, only when told."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.answers import token_body
+from tests.support.clock import Clock
+from tests.support.discovery_server import CloudServer
+from tests.support.loopback import Request, Response
+from tests.support.threads import run_together
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(0.0)
 
 
 @pytest.fixture(autouse=True)
@@ -516,7 +502,7 @@ def tls_server(tls_files: tuple[str, str], loopback: Any) -> Callable[[], str]:
     """Start an https token endpoint with the test certificate; returns its URL."""
 
     def start() -> str:
-        server = loopback(Response(200, {"access_token": "tls-token", "expires_in": 60}))
+        server = loopback(Response(200, token_body("tls-token", 60)))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*tls_files)
         live = server._live()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.child_process import read_log, stop_child
-from tests.oidc_fixture import OIDCServer, _free_port
+from tests.support.idp import OIDCServer, _free_port
+from tests.support.processes import read_log, stop_child
 
 APP = Path(__file__).resolve().parent / "app.py"
 READY_TIMEOUT = 60.0

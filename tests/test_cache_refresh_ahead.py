@@ -11,65 +11,26 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Optional
 
 import pytest
 
-from h2oauth_lite import AuthCache, Token, TransportError
+from h2oauth_lite import AuthCache, TransportError
+from tests.support.clock import Clock
+from tests.support.fakes import FakeProvider
 
 EPOCH = 1_700_000_000.0
 
 
-class Clocks:
-    """Wall clock and monotonic clock, moved together unless a test says otherwise."""
-
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall_offset = EPOCH - self.mono
-
-    def wall(self) -> float:
-        return self.mono + self.wall_offset
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-
-
-class Provider:
-    """Hands out t1, t2, ... of a fixed lifetime; can be held at a gate or made to fail."""
-
-    def __init__(self, clocks: Clocks, lifetime: float) -> None:
-        self.clocks = clocks
-        self.lifetime = lifetime
-        self.calls = 0
-        self.lock = threading.Lock()
-        self.gate: Optional[threading.Event] = None
-        self.entered = threading.Event()
-        self.fail_with: Optional[Exception] = None
-
-    def get_token(self) -> Token:
-        with self.lock:
-            self.calls += 1
-            number = self.calls
-        self.entered.set()
-        if self.gate is not None:
-            assert self.gate.wait(10), "test gate never opened"
-        if self.fail_with is not None:
-            raise self.fail_with
-        return Token(f"t{number}", expires_at=self.clocks.wall() + self.lifetime)
-
-
 @pytest.fixture
-def clocks() -> Clocks:
-    return Clocks()
+def clocks() -> Clock:
+    """Wall clock and monotonic clock, moved together unless a test says otherwise."""
+    return Clock(EPOCH, monotonic_start=1000.0)
 
 
-def make_cache(clocks: Clocks, provider: Provider, **options: object) -> AuthCache:
+def make_cache(clocks: Clock, provider: FakeProvider, **options: object) -> AuthCache:
     return AuthCache(
         provider,
-        clock=clocks.wall,
+        clock=clocks.time,
         monotonic=clocks.monotonic,
         **options,  # type: ignore[arg-type]
     )
@@ -94,8 +55,8 @@ def wait_until_idle(cache: AuthCache) -> None:
         time.sleep(0.001)
 
 
-def test_60_second_token_is_not_refreshed_on_every_call(clocks: Clocks) -> None:
-    provider = Provider(clocks, 60)
+def test_60_second_token_is_not_refreshed_on_every_call(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 60)
     cache = make_cache(clocks, provider)
     assert cache.get_token().access_token == "t1"
     # Default window: 10% of 60 s = 6 s, above the 5 s threshold.
@@ -115,8 +76,8 @@ def test_60_second_token_is_not_refreshed_on_every_call(clocks: Clocks) -> None:
     assert provider.calls == 2
 
 
-def test_24_hour_token_is_refreshed_five_minutes_early_not_hours(clocks: Clocks) -> None:
-    provider = Provider(clocks, 24 * 3600)
+def test_24_hour_token_is_refreshed_five_minutes_early_not_hours(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 24 * 3600)
     cache = make_cache(clocks, provider)
     cache.get_token()
     clocks.advance(24 * 3600 - 2.4 * 3600)  # where a bare 10% rule would start
@@ -130,10 +91,10 @@ def test_24_hour_token_is_refreshed_five_minutes_early_not_hours(clocks: Clocks)
     assert provider.calls == 2
 
 
-def test_window_is_at_least_the_expiry_threshold(clocks: Clocks) -> None:
+def test_window_is_at_least_the_expiry_threshold(clocks: Clock) -> None:
     # 30 s token: 10% is 3 s, the threshold of 5 s wins; the window and the
     # stale point coincide, so the caller at 25.1 s waits for the new token.
-    provider = Provider(clocks, 30)
+    provider = FakeProvider(clocks, 30)
     cache = make_cache(clocks, provider, expiry_threshold=5)
     cache.get_token()
     clocks.advance(24.9)
@@ -144,10 +105,10 @@ def test_window_is_at_least_the_expiry_threshold(clocks: Clocks) -> None:
     assert provider.calls == 2
 
 
-def test_threshold_longer_than_the_cap_is_never_undercut(clocks: Clocks) -> None:
+def test_threshold_longer_than_the_cap_is_never_undercut(clocks: Clock) -> None:
     # 10 minutes of threshold on a 24 h token: the 5 minute cap on the window
     # must not let the cache serve the token inside those 10 minutes.
-    provider = Provider(clocks, 24 * 3600)
+    provider = FakeProvider(clocks, 24 * 3600)
     cache = make_cache(clocks, provider, expiry_threshold=timedelta(minutes=10))
     cache.get_token()
     clocks.advance(24 * 3600 - 601)
@@ -157,8 +118,8 @@ def test_threshold_longer_than_the_cap_is_never_undercut(clocks: Clocks) -> None
     assert provider.calls == 2
 
 
-def test_explicit_refresh_ahead_on_a_short_token(clocks: Clocks) -> None:
-    provider = Provider(clocks, 2)
+def test_explicit_refresh_ahead_on_a_short_token(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 2)
     cache = make_cache(clocks, provider, expiry_threshold=0.1, refresh_ahead=0.5)
     cache.get_token()
     clocks.advance(1.49)
@@ -170,8 +131,8 @@ def test_explicit_refresh_ahead_on_a_short_token(clocks: Clocks) -> None:
     assert provider.calls == 2
 
 
-def test_refresh_ahead_zero_turns_the_window_off(clocks: Clocks) -> None:
-    provider = Provider(clocks, 3600)
+def test_refresh_ahead_zero_turns_the_window_off(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 3600)
     cache = make_cache(clocks, provider, refresh_ahead=0)
     cache.get_token()
     clocks.advance(3600 - 5.1)
@@ -181,13 +142,13 @@ def test_refresh_ahead_zero_turns_the_window_off(clocks: Clocks) -> None:
     assert cache.get_token().access_token == "t2"  # fetched by the caller, not behind it
 
 
-def test_window_follows_the_monotonic_clock_not_the_wall_clock(clocks: Clocks) -> None:
-    provider = Provider(clocks, 3600)
+def test_window_follows_the_monotonic_clock_not_the_wall_clock(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 3600)
     cache = make_cache(clocks, provider)
     cache.get_token()
-    clocks.wall_offset += 2 * 3600  # the wall clock jumps two hours ahead
+    clocks.jump_wall(2 * 3600)  # the wall clock jumps two hours ahead
     assert cache.get_token().access_token == "t1"
-    clocks.wall_offset -= 4 * 3600  # ... and then back
+    clocks.jump_wall(-4 * 3600)  # ... and then back
     assert cache.get_token().access_token == "t1"
     assert provider.calls == 1
 
@@ -200,9 +161,9 @@ def held() -> Iterator[threading.Event]:
 
 
 def test_background_refresh_does_not_block_other_callers(
-    clocks: Clocks, held: threading.Event
+    clocks: Clock, held: threading.Event
 ) -> None:
-    provider = Provider(clocks, 100)
+    provider = FakeProvider(clocks, 100)
     cache = make_cache(clocks, provider)
     cache.get_token()
     provider.gate = held
@@ -231,9 +192,9 @@ def test_background_refresh_does_not_block_other_callers(
 
 
 def test_exactly_one_background_refresh_for_many_threads(
-    clocks: Clocks, held: threading.Event
+    clocks: Clock, held: threading.Event
 ) -> None:
-    provider = Provider(clocks, 100)
+    provider = FakeProvider(clocks, 100)
     cache = make_cache(clocks, provider)
     cache.get_token()
     provider.gate = held
@@ -261,9 +222,9 @@ def test_exactly_one_background_refresh_for_many_threads(
 
 
 def test_failed_early_refresh_keeps_the_valid_token(
-    clocks: Clocks, caplog: pytest.LogCaptureFixture
+    clocks: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    provider = Provider(clocks, 100)
+    provider = FakeProvider(clocks, 100)
     cache = make_cache(clocks, provider)
     cache.get_token()
     provider.fail_with = TransportError("could not reach the endpoint", url="http://127.0.0.1")
@@ -286,8 +247,8 @@ def test_failed_early_refresh_keeps_the_valid_token(
     assert provider.calls == 3
 
 
-def test_failed_refresh_past_expiry_raises_to_the_caller(clocks: Clocks) -> None:
-    provider = Provider(clocks, 100)
+def test_failed_refresh_past_expiry_raises_to_the_caller(clocks: Clock) -> None:
+    provider = FakeProvider(clocks, 100)
     cache = make_cache(clocks, provider)
     cache.get_token()
     provider.fail_with = TransportError("could not reach the endpoint", url="http://127.0.0.1")
@@ -311,9 +272,9 @@ class InterleavedCache(AuthCache):
 
 
 @pytest.mark.parametrize("elapsed", [92, 100.1], ids=["in the window", "expired"])
-def test_a_refresh_finished_meanwhile_is_not_repeated(clocks: Clocks, elapsed: float) -> None:
-    provider = Provider(clocks, 100)
-    cache = InterleavedCache(provider, clock=clocks.wall, monotonic=clocks.monotonic)
+def test_a_refresh_finished_meanwhile_is_not_repeated(clocks: Clock, elapsed: float) -> None:
+    provider = FakeProvider(clocks, 100)
+    cache = InterleavedCache(provider, clock=clocks.time, monotonic=clocks.monotonic)
     cache.interleave = False
     cache.get_token()
     cache.interleave = True

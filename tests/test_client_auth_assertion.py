@@ -31,8 +31,7 @@ from h2oauth_lite import (
 from h2oauth_lite.client_auth.assertion import CLIENT_ASSERTION_TYPE
 from h2oauth_lite.client_auth.methods import client_auth_for
 from h2oauth_lite.client_auth.secret import NoClientAuth
-from tests.oidc_client_auth import ALL_CLIENTS, auth_for
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import ALL_CLIENTS, OIDCServer, auth_for
 
 TOKEN_URL = "https://idp.example.test/token"
 SECRET = "s" * 48
@@ -556,7 +555,7 @@ def test_no_module_imports_cryptography_at_import_time() -> None:
 
 
 def test_a_refusal_is_raised_as_it_came_or_explained_from_it(loopback: Any) -> None:
-    from tests.loopback import Response
+    from tests.support.loopback import Response
 
     answers = iter(
         [Response(400, {"error": "invalid_scope"}), Response(401, {"error": "invalid_client"})]

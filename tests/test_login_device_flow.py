@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import pytest
 
@@ -17,30 +17,13 @@ from h2oauth_lite.errors import (
     TokenEndpointError,
 )
 from h2oauth_lite.token import MAX_LIFETIME
-from tests.loopback import LoopbackServer, Request, Response
-from tests.oidc_fixture import OIDCServer
+from tests.support.answers import token_body
+from tests.support.clock import Clock
+from tests.support.idp import OIDCServer
+from tests.support.loopback import LoopbackServer, Request, Response
 
 Loopback = Callable[..., LoopbackServer]
 SCOPE = "openid offline_access api:read"
-
-
-class FakeTime:
-    """Injected clock and sleep: sleeping moves the clock, and may run a hook once."""
-
-    def __init__(self, on_first_sleep: Optional[Callable[[], None]] = None) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-        self._hook = on_first_sleep
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        hook, self._hook = self._hook, None
-        if hook is not None:
-            hook()
 
 
 # -- the real provider ------------------------------------------------------------
@@ -56,12 +39,12 @@ def test_device_login_against_oidc_provider(oidc: OIDCServer, complete: bool) ->
         auth = holder["auth"]
         oidc.complete_device(auth.verification_uri_complete if complete else auth.user_code)
 
-    fake = FakeTime(on_first_sleep=approve)
+    fake = Clock(100.0, on_first_sleep=approve)
     flow = DeviceFlow(
         Config(issuer=oidc.issuer, client_id="app-public", scope=SCOPE),
         output=shown.append,
         sleep=fake.sleep,
-        clock=fake.clock,
+        clock=fake.time,
     )
     auth = holder["auth"] = flow.start()
     flow.show(auth)
@@ -78,12 +61,15 @@ def test_device_login_against_oidc_provider(oidc: OIDCServer, complete: bool) ->
 @pytest.mark.interop
 def test_user_denies_on_oidc_provider(oidc: OIDCServer) -> None:
     holder: dict[str, Any] = {}
-    fake = FakeTime(lambda: oidc.complete_device(holder["auth"].user_code, approve=False))
+    fake = Clock(
+        100.0,
+        on_first_sleep=lambda: oidc.complete_device(holder["auth"].user_code, approve=False),
+    )
     flow = DeviceFlow(
         Config(issuer=oidc.issuer, client_id="app-public", scope=SCOPE),
         output=lambda _m: None,
         sleep=fake.sleep,
-        clock=fake.clock,
+        clock=fake.time,
     )
     holder["auth"] = flow.start()
     with pytest.raises(AccessDeniedError) as caught:
@@ -96,12 +82,12 @@ def test_user_denies_on_oidc_provider(oidc: OIDCServer) -> None:
 def test_pending_until_the_device_code_expires(oidc: OIDCServer) -> None:
     # Nobody approves: the real server says authorization_pending until the
     # code's lifetime (600 s on the injected clock) is used up.
-    fake = FakeTime()
+    fake = Clock(100.0)
     flow = DeviceFlow(
         Config(issuer=oidc.issuer, client_id="app-public", scope=SCOPE),
         output=lambda _m: None,
         sleep=fake.sleep,
-        clock=fake.clock,
+        clock=fake.time,
     )
     auth = flow.start()
     assert auth.expires_in == 600
@@ -138,7 +124,7 @@ DEVICE = {
     "expires_in": 300,
     "interval": 2,
 }
-TOKEN = Response(200, {"access_token": "at", "expires_in": 60, "refresh_token": "rt"})
+TOKEN = Response(200, token_body("at", 60, refresh_token="rt"))
 
 
 def _detail(code: str) -> Response:
@@ -147,15 +133,15 @@ def _detail(code: str) -> Response:
     return Response(400, {"detail": f"Upstream OIDC error: {upstream}"})
 
 
-def _flow(server: LoopbackServer, fake: FakeTime, **options: Any) -> DeviceFlow:
+def _flow(server: LoopbackServer, fake: Clock, **options: Any) -> DeviceFlow:
     options.setdefault("output", lambda _m: None)
-    return DeviceFlow(Config(host=server.url), sleep=fake.sleep, clock=fake.clock, **options)
+    return DeviceFlow(Config(host=server.url), sleep=fake.sleep, clock=fake.time, **options)
 
 
 def test_py_oidc_auth_fields_pending_slow_down_then_token(loopback: Loopback) -> None:
     handler = DeviceServer(DEVICE, [_detail("authorization_pending"), _detail("slow_down"), TOKEN])
     server = loopback(handler)
-    fake = FakeTime()
+    fake = Clock(100.0)
     shown: list[str] = []
     token = _flow(server, fake, output=shown.append).run()
     assert token.access_token == "at"
@@ -172,7 +158,7 @@ def test_detail_errors_end_the_flow_at_once(
     loopback: Loopback, code: str, error: type[Exception]
 ) -> None:
     server = loopback(DeviceServer(DEVICE, [_detail("authorization_pending"), _detail(code)]))
-    fake = FakeTime()
+    fake = Clock(100.0)
     with pytest.raises(error):
         _flow(server, fake).run()
     assert len(fake.sleeps) == 2
@@ -180,7 +166,7 @@ def test_detail_errors_end_the_flow_at_once(
 
 def test_caller_timeout(loopback: Loopback) -> None:
     server = loopback(DeviceServer(DEVICE, [_detail("authorization_pending")]))
-    fake = FakeTime()
+    fake = Clock(100.0)
     with pytest.raises(FlowTimeoutError, match="within 9 s"):
         _flow(server, fake, timeout=9).run()
     assert sum(fake.sleeps) == pytest.approx(9)
@@ -189,7 +175,7 @@ def test_caller_timeout(loopback: Loopback) -> None:
 def test_unknown_error_is_raised_as_is(loopback: Loopback) -> None:
     server = loopback(DeviceServer(DEVICE, [Response(400, {"error": "invalid_client"})]))
     with pytest.raises(TokenEndpointError) as caught:
-        _flow(server, FakeTime()).run()
+        _flow(server, Clock(100.0)).run()
     assert type(caught.value) is TokenEndpointError
     assert caught.value.error == "invalid_client"
 
@@ -199,7 +185,7 @@ def test_device_response_missing_a_field_names_it(loopback: Loopback, missing: s
     device = {key: value for key, value in DEVICE.items() if key != missing}
     server = loopback(DeviceServer(device, [TOKEN]))
     with pytest.raises(InvalidTokenResponseError, match=f"has no '{missing}'"):
-        _flow(server, FakeTime()).run()
+        _flow(server, Clock(100.0)).run()
 
 
 def test_complete_uri_is_shown_and_browser_only_on_request(
@@ -210,10 +196,10 @@ def test_complete_uri_is_shown_and_browser_only_on_request(
     device = dict(DEVICE, verification_uri_complete="http://127.0.0.1/device?user_code=ABCD-EFGH")
     server = loopback(DeviceServer(device, [TOKEN]))
     shown: list[str] = []
-    _flow(server, FakeTime(), output=shown.append).run()
+    _flow(server, Clock(100.0), output=shown.append).run()
     assert opened == []
     assert "http://127.0.0.1/device?user_code=ABCD-EFGH" in shown[0]
-    _flow(server, FakeTime(), open_browser=True).run()
+    _flow(server, Clock(100.0), open_browser=True).run()
     assert opened == ["http://127.0.0.1/device?user_code=ABCD-EFGH"]
 
 

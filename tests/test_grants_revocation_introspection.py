@@ -17,9 +17,8 @@ from h2oauth_lite import (
     TokenEndpointError,
 )
 from h2oauth_lite.grants.management import introspection_result, token_form
-from tests.loopback import LoopbackServer, Request, Response
-from tests.oidc_client_auth import ALL_CLIENTS, auth_for
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import ALL_CLIENTS, OIDCServer, auth_for
+from tests.support.loopback import LoopbackServer, Request, Response
 
 # -- pure ---------------------------------------------------------------------------------
 

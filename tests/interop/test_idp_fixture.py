@@ -11,7 +11,7 @@ import jwt
 import pytest
 import requests
 
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import OIDCServer
 
 pytestmark = pytest.mark.interop
 

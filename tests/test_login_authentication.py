@@ -12,7 +12,7 @@ import requests
 from h2oauth_lite import Config, Token, TokenStore, authenticate
 from h2oauth_lite.errors import ConfigError, NotInteractiveError
 from h2oauth_lite.login.interactive import not_interactive_reason
-from tests.oidc_fixture import DeviceUser, OIDCServer
+from tests.support.idp import DeviceUser, OIDCServer
 
 SCOPE = "openid offline_access api:read"
 # Nothing listens here: a test that must not touch the network fails loudly if it does.

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 VENV = ROOT / ".venv-h2ogpte"
 H2OGPTE_VERSION = "1.7.5"
 STAMP = VENV / f".installed-h2ogpte-{H2OGPTE_VERSION}"
@@ -60,7 +60,7 @@ def run(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     completed = subprocess.run(
-        [str(python), "-m", "tests.h2ogpte_peer", json.dumps(specs)],
+        [str(python), "-m", "tests.interop.h2ogpte_peer", json.dumps(specs)],
         cwd=str(ROOT),
         env=env,
         capture_output=True,

@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from tests.loopback import LoopbackServer, Outcome, Request, Response
+from tests.support.answers import token_body
+from tests.support.loopback import LoopbackServer, Outcome, Request, Response
 
 DISCOVERY_PREFIX = "/.ai.h2o.cloud.discovery"
 
@@ -110,13 +111,11 @@ class CloudServer:
                     {"error": "invalid_grant", "error_description": "refresh token is not valid"},
                 )
             number = next(self._counter)
-            body: dict[str, Any] = {"access_token": f"at-{number}", "token_type": "Bearer"}
+            body = token_body(f"at-{number}", state.expires_in)
             if state.rotate:
                 state.valid_refresh_tokens.discard(presented)
                 state.valid_refresh_tokens.add(f"rt-{number}")
                 body["refresh_token"] = f"rt-{number}"
-        if state.expires_in is not None:
-            body["expires_in"] = state.expires_in
         if form.get("scope"):
             body["scope"] = form["scope"]
         return Response(200, body, delay=state.token_delay)

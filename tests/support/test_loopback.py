@@ -7,7 +7,7 @@ from typing import Callable
 import pytest
 import requests
 
-from tests.loopback import (
+from tests.support.loopback import (
     CLOSE_MID_BODY,
     NEVER_ANSWER,
     RESET,

@@ -24,8 +24,8 @@ from h2oauth_lite.h2o.discovery.cli_config import (
     parse_cli_config,
     parse_flat_toml,
 )
-from tests.discovery_server import CloudServer
-from tests.loopback import Response
+from tests.support.discovery_server import CloudServer
+from tests.support.loopback import Response
 
 VARIABLES = (
     "H2O_CLOUD_DISCOVERY",

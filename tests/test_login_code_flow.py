@@ -20,7 +20,7 @@ from h2oauth_lite.errors import (
     InvalidTokenResponseError,
 )
 from h2oauth_lite.login.code import CodeFlow, _Login
-from tests.oidc_fixture import OIDCServer
+from tests.support.idp import OIDCServer
 
 pytestmark = pytest.mark.interop
 SCOPE = "openid offline_access api:read"

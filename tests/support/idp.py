@@ -32,9 +32,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pytest
 import requests
 
-from tests.child_process import read_log, stop_child
+from tests.support.processes import read_log, stop_child
 
-OIDC_DIR = Path(__file__).resolve().parent / "oidc"
+OIDC_DIR = Path(__file__).resolve().parent.parent / "oidc"
 SERVER_SCRIPT = OIDC_DIR / "server.mjs"
 CLIENTS_FILE = OIDC_DIR / "clients.json"
 READY_TIMEOUT = 30.0
@@ -533,3 +533,24 @@ def oidc_factory() -> Iterator[Callable[..., OIDCServer]]:
     finally:
         for server in started:
             server.stop()
+
+
+# -- the client authentication of each confidential client of tests/oidc/clients.json --
+
+# One client_credentials client per token endpoint authentication method.
+ALL_CLIENTS = ["cc-basic", "cc-post", "cc-jwt", "cc-pkjwt-rs256", "cc-pkjwt-es256"]
+
+
+def auth_for(oidc: OIDCServer, name: str) -> Any:
+    """The library's method object for the method ``name`` is registered with."""
+    from h2oauth_lite import ClientSecretBasic, ClientSecretJWT, ClientSecretPost, PrivateKeyJWT
+
+    entry = oidc.client(name)
+    method = entry["token_endpoint_auth_method"]
+    if method == "client_secret_basic":
+        return ClientSecretBasic(name, entry["client_secret"])
+    if method == "client_secret_post":
+        return ClientSecretPost(name, entry["client_secret"])
+    if method == "client_secret_jwt":
+        return ClientSecretJWT(name, entry["client_secret"])
+    return PrivateKeyJWT(name, oidc.private_jwk(name), alg=entry["token_endpoint_auth_signing_alg"])

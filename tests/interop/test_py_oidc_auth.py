@@ -14,8 +14,8 @@ import requests
 
 from h2oauth_lite import CodeFlow, Config, DeviceFlow, Token, TokenStore, authenticate
 from h2oauth_lite.errors import AccessDeniedError, NotInteractiveError
-from tests.oidc_fixture import DeviceUser, OIDCServer
-from tests.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth, require_server_python
+from tests.interop.py_oidc_auth.fixture import PyOIDCAuthServer, py_oidc_auth, require_server_python
+from tests.support.idp import DeviceUser, OIDCServer
 
 pytestmark = pytest.mark.interop
 __all__ = ["py_oidc_auth"]

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from h2oauth_lite import AuthCache, ConfigError, JWTBearerTokenProvider, TokenEndpointError
 from h2oauth_lite.grants.jwt_bearer import JWT_BEARER_GRANT_TYPE
-from tests.loopback import LoopbackServer, Request, Response
+from tests.support.answers import token_body
+from tests.support.loopback import LoopbackServer, Request, Response
 
 ISSUER = "robot@project.example.test"
 SUBJECT = "alice@example.test"
@@ -87,11 +88,7 @@ class AssertionServer:
             self.seen_jti.add(claims["jti"])
             self.claims.append(claims)
             self.headers.append(jwt.get_unverified_header(assertion))
-        body: dict[str, Any] = {
-            "access_token": f"at-{len(self.claims)}",
-            "token_type": "Bearer",
-            "expires_in": 3600,
-        }
+        body = token_body(f"at-{len(self.claims)}", 3600)
         if request.form.get("scope"):
             body["scope"] = request.form["scope"]
         return Response(200, body)
