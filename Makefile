@@ -13,13 +13,21 @@ OIDC_AUTH_VENV := $(VENV)-oidc-auth
 OIDC_AUTH_STAMP := $(OIDC_AUTH_VENV)/.installed
 OIDC_AUTH_PYTHON ?= python3
 PYTEST_ARGS ?=
+# The lowest versions setup.cfg allows: `make test-min` runs the whole suite on them,
+# with the oldest supported Python, so the floors stay true (tests/test_packaging.py
+# checks that these and setup.cfg agree).
+MIN_VENV ?= .venv-min
+MIN_PYTHON ?= $(if $(wildcard $(PY39)),$(PY39),$(PYTHON))
+MIN_REQUIREMENTS := requests==2.30.0 urllib3==2.0.7 PyJWT[crypto]==2.4.0
+MIN_STAMP := $(MIN_VENV)/.installed
 
 # ruff cannot read setup.cfg, so its settings live here, once. Optional[X]
 # stays allowed: on 3.9, typing.get_type_hints() cannot evaluate `X | None`.
 RUFF_ARGS := --target-version py39 --line-length 100 --select E,F,W,I,B,UP,SIM,RUF \
 	--ignore UP007,UP045
 
-.PHONY: all venv npm oidc-auth test lint typecheck pytest demo bench bench-peers soak test-py39 clean
+.PHONY: all venv npm oidc-auth test lint typecheck pytest test-min demo bench bench-peers soak \
+	test-py39 clean
 
 all: test
 
@@ -37,7 +45,7 @@ $(NODE_STAMP): $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
 	cd $(OIDC_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-test: lint typecheck pytest
+test: lint typecheck pytest test-min
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(RUFF_ARGS) h2oauth_lite tests
@@ -62,6 +70,18 @@ $(OIDC_AUTH_STAMP): tests/interop/py_oidc_auth/requirements.txt
 pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+$(MIN_STAMP): setup.cfg setup.py Makefile
+	rm -rf $(MIN_VENV)
+	$(MIN_PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		$(MIN_REQUIREMENTS) pytest pytest-timeout hypothesis
+	$(MIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+test-min: $(MIN_STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)
+	H2OAUTH_LITE_MIN_REQUIREMENTS="$(MIN_REQUIREMENTS)" OIDC_AUTH_PYTHON=$(OIDC_AUTH_VENV)/bin/python \
+		$(MIN_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
 demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.demo
 
@@ -79,6 +99,6 @@ test-py39:
 	$(MAKE) test PYTHON=$(PY39) VENV=.venv39
 
 clean:
-	rm -rf .venv .venv39 .venv-oidc-auth .venv39-oidc-auth .venv-h2ogpte $(OIDC_DIR)/node_modules build dist *.egg-info \
+	rm -rf .venv .venv39 .venv-min .venv-oidc-auth .venv39-oidc-auth .venv-h2ogpte $(OIDC_DIR)/node_modules build dist *.egg-info \
 		.mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

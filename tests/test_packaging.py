@@ -79,3 +79,48 @@ def test_plain_install_has_only_the_two_runtime_dependencies(tmp_path: Path) -> 
         [str(python), "-c", probe], check=True, capture_output=True, text=True, timeout=60
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def _floors_in_setup_cfg() -> dict[str, str]:
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "setup.cfg")
+    floors = {}
+    for line in parser["options"]["install_requires"].split():
+        name, _, version = line.partition(">=")
+        floors[name.lower()] = version
+    return floors
+
+
+def _makefile_minimums() -> dict[str, str]:
+    line = next(
+        line for line in (ROOT / "Makefile").read_text().splitlines()
+        if line.startswith("MIN_REQUIREMENTS :=")
+    )
+    pins = {}
+    for pin in line.split(":=", 1)[1].split():
+        name, _, version = pin.partition("==")
+        pins[name.split("[")[0].lower()] = version
+    return pins
+
+
+def test_the_minimum_versions_job_installs_the_declared_floors() -> None:
+    floors = _floors_in_setup_cfg()
+    pins = _makefile_minimums()
+    assert set(floors) == {"requests", "pyjwt"}
+    for name, floor in floors.items():
+        # A floor "2.30" is proved by the lowest release it admits, 2.30.0.
+        assert pins[name].split(".")[:2] == floor.split("."), (name, floor, pins[name])
+
+
+def test_this_run_uses_the_pinned_minimums_when_asked() -> None:
+    import os
+    from importlib.metadata import version
+
+    wanted = os.environ.get("H2OAUTH_LITE_MIN_REQUIREMENTS")
+    if wanted is None:
+        pytest.skip("only in `make test-min`, which runs the suite on the minimum versions")
+    for pin in wanted.split():
+        name, _, pinned = pin.partition("==")
+        assert version(name.split("[")[0]) == pinned

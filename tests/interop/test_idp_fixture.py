@@ -54,7 +54,7 @@ def test_client_credentials_gives_a_jwt_for_the_api(oidc: OIDCServer, name: str)
 def test_access_token_verifies_against_the_jwks(oidc: OIDCServer) -> None:
     token = _client_credentials(oidc, "cc-basic").json()["access_token"]
     key = jwt.PyJWKClient(oidc.jwks_uri).get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, key, algorithms=["RS256"], audience=oidc.default_resource)
+    claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=oidc.default_resource)
     assert claims["iss"] == oidc.issuer
 
 

@@ -27,7 +27,8 @@ READY_TIMEOUT = 60.0
 
 def server_python() -> Path:
     """The interpreter of the py-oidc-auth virtualenv that belongs to this test venv."""
-    return Path(sys.prefix + "-oidc-auth") / "bin" / "python"
+    named = os.environ.get("OIDC_AUTH_PYTHON")  # set by `make test-min`, whose venv differs
+    return Path(named) if named else Path(sys.prefix + "-oidc-auth") / "bin" / "python"
 
 
 class PyOIDCAuthServer:
