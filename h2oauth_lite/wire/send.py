@@ -233,16 +233,7 @@ def post_form(
     )
     if ignore_body:
         return None
-    decoded = decode_json(body)
-    if decoded is NOT_JSON:
-        kind = snippet(response.headers.get("Content-Type", "no content type").encode())
-        raise InvalidTokenResponseError(
-            response.status_code,
-            detail=f"the answer is not JSON ({kind}): {snippet(body, sent)}",
-            request=what,
-            url=safe_url(url),
-        )
-    return decoded
+    return _json_answer(response, body, sent, what)
 
 
 def get_json(
@@ -266,13 +257,19 @@ def get_json(
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
     )
+    return _json_answer(response, body, sent, what)
+
+
+def _json_answer(response: requests.Response, body: bytes, sent: list[str], what: str) -> Any:
+    """The decoded JSON of a 2xx answer; InvalidTokenResponseError for anything else."""
     decoded = decode_json(body)
     if decoded is NOT_JSON:
+        kind = snippet(response.headers.get("Content-Type", "no content type").encode())
         raise InvalidTokenResponseError(
             response.status_code,
-            detail=f"the answer is not JSON: {snippet(body, sent)}",
+            detail=f"the answer is not JSON ({kind}): {snippet(body, sent)}",
             request=what,
-            url=safe_url(url),
+            url=safe_url(response.url or ""),
         )
     return decoded
 
