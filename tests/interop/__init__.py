@@ -1,0 +1,1 @@
+"""Suites that run this library inside other real systems (Airflow)."""
