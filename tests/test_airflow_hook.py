@@ -410,3 +410,20 @@ def test_a_new_seed_starts_a_chain_of_its_own(
     assert state.refresh_tokens[new_seed][1] is True  # spent: it was sent
     assert token.access_token == state.issued[-1].access_token
     assert not old_file.exists()
+
+
+def test_the_readme_dag_is_the_dag_file_the_interop_tests_run() -> None:
+    # Tagged python3, not python: tests/test_readme.py imports what python blocks
+    # import, and the hook module needs Airflow, which this virtualenv lacks. The
+    # block is held to the DAG file instead, which tests/interop/test_airflow.py runs.
+    readme = (ROOT / "README.rst").read_text()
+    section = readme[readme.index("\nAirflow\n~~~~~~~\n") :]
+    start = section.index(".. code-block:: python3\n\n") + len(".. code-block:: python3\n\n")
+    lines = []
+    for line in section[start:].splitlines():
+        if line and not line.startswith("   "):
+            break
+        lines.append(line[3:])
+    shown = "\n".join(lines).strip() + "\n"
+    dag_file = ROOT / "tests" / "interop" / "airflow" / "dags" / "h2oauth_example.py"
+    assert shown == dag_file.read_text()
