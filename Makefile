@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 RUFF_ARGS := --target-version py39 --line-length 100 --select E,F,W,I,B,UP,SIM,RUF \
 	--ignore UP007,UP045
 
-.PHONY: all venv npm oidc-auth airflow test lint typecheck pytest demo bench bench-peers soak test-py39 clean
+.PHONY: all venv npm oidc-auth airflow test lint typecheck pytest demo bench bench-airflow bench-peers soak test-py39 clean
 
 all: test
 
@@ -89,6 +89,9 @@ demo: $(STAMP) $(NODE_STAMP)
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.bench.run
+
+bench-airflow: $(STAMP) $(AIRFLOW_STAMP)
+	$(BIN)/python -m tests.bench.airflow
 
 bench-peers: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.bench.peers

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from h2oauth_lite import AuthCache, ConfigError, Token
+from h2oauth_lite.config import _value as read_variable
 from h2oauth_lite.config import user_cache_dir
 
 if TYPE_CHECKING:
@@ -255,10 +256,9 @@ def _join_url(conn_id: str, host: str, port: Optional[int], schema: Optional[str
 
 def token_store_setting(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """``H2O_AUTHN_TOKEN_STORE``: a token store file path, ``none``, or None when unset."""
-    # moves into settings.py
-    source = os.environ if environ is None else environ
-    value = (source.get(TOKEN_STORE_VARIABLE) or "").strip()
-    return value or None
+    # moves into settings.py. Until then the variable is read through config.py's
+    # reader, so that config.py stays the one module that touches os.environ.
+    return read_variable(environ, TOKEN_STORE_VARIABLE)
 
 
 def seed_fingerprint(refresh_token: str) -> str:

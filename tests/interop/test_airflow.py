@@ -12,33 +12,30 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import sqlite3
-import subprocess
 import time
-import urllib.parse
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Optional
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from h2oauth_lite.integrations import airflow_provider
 from h2oauth_lite.integrations.airflow_connection import seed_fingerprint
+from tests.interop.airflow_env import (
+    AIRFLOW,
+    DAGS,
+    HERE,
+    VENV,
+    Airflow,
+    dags_test,
+    figures_line,
+    json_connection,
+    result_of,
+    running_airflow,
+    task_env,
+    uri_connection,
+)
 from tests.interop.airflow_idp import IdP, start_idp
 from tests.loopback import LoopbackServer
-
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent / "airflow"
-DAGS = HERE / "dags"
-VENV = ROOT / ".venv-airflow"
-AIRFLOW = VENV / "bin" / "airflow"
-PYTHON = VENV / "bin" / "python"
-STEP_TIMEOUT = 240
-SHUTDOWN_GRACE = 20.0
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -53,131 +50,11 @@ def _require_airflow() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Airflow:
-    home: Path
-    env: dict[str, str]
-    api_url: str
-    steps: int = 0
-
-    def run(
-        self, *args: str, extra_env: Optional[Mapping[str, str]] = None, python: bool = False
-    ) -> subprocess.CompletedProcess[str]:
-        command = [str(PYTHON if python else AIRFLOW), *args]
-        self.steps += 1
-        # Kept in the Airflow home (not read by the scans), for whoever debugs a failure.
-        out = self.home / f"step-{self.steps}.out"
-        with out.open("w+") as sink:
-            try:
-                code = subprocess.run(
-                    command,
-                    env={**self.env, **(extra_env or {})},
-                    cwd=self.home,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                    timeout=STEP_TIMEOUT,
-                    stdin=subprocess.DEVNULL,
-                ).returncode
-            except subprocess.TimeoutExpired:
-                sink.seek(0)
-                raise AssertionError(
-                    f"{args[:3]} timed out; output tail:\n{sink.read()[-4000:]}"
-                ) from None
-            sink.seek(0)
-            return subprocess.CompletedProcess(command, code, sink.read(), "")
-
-    def logs(self) -> str:
-        """Every log file Airflow wrote under its home (task logs and the rest)."""
-        return "\n".join(
-            path.read_text(errors="replace") for path in sorted(self.home.rglob("*.log"))
-        )
-
-    def database_text(self) -> str:
-        """The XComs and rendered template fields of every task run, as text."""
-        with sqlite3.connect(self.home / "airflow.db") as db:
-            rows = db.execute("SELECT value FROM xcom").fetchall()
-            rows += db.execute(
-                "SELECT rendered_fields FROM rendered_task_instance_fields"
-            ).fetchall()
-        return "\n".join(str(row[0]) for row in rows)
-
-
-def _result(completed: subprocess.CompletedProcess[str]) -> Any:
-    for line in completed.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    raise AssertionError(f"no RESULT line; stderr tail:\n{completed.stderr[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     _require_airflow()
-    home = tmp_path_factory.mktemp("airflow-home")
-    port = _free_port()
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
-    env = {name: os.environ[name] for name in keep if name in os.environ}
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            # Six tasks run at once; more worker processes would only cost start-up time.
-            "AIRFLOW__CORE__PARALLELISM": "8",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(24).hex(),
-            "AIRFLOW__API__SECRET_KEY": os.urandom(24).hex(),
-            # The hook's default token store lives in the worker's cache directory.
-            "XDG_CACHE_HOME": str(home / "cache"),
-            "NO_PROXY": "127.0.0.1,localhost",
-        }
-    )
-    started = time.monotonic()
-    flow = Airflow(home, env, f"http://127.0.0.1:{port}")
-    migrated = flow.run("db", "migrate")
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
-    # The API server runs the execution API that LocalExecutor's task processes talk to,
-    # and the REST endpoint behind the connection form's Test button.
-    server = subprocess.Popen(
-        [str(AIRFLOW), "api-server", "--host", "127.0.0.1", "--port", str(port), "-w", "1"],
-        env=env,
-        cwd=home,
-        stdin=subprocess.DEVNULL,
-        stdout=(home / "api-server.out").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{flow.api_url}/api/v2/monitor/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert server.poll() is None, (home / "api-server.out").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the Airflow API server did not start"
-            time.sleep(0.3)
-        print(
-            f"\nAirflow home ready (db migrate + API server) in {time.monotonic() - started:.1f} s"
-        )
+    with running_airflow(tmp_path_factory.mktemp("airflow-home")) as flow:
         yield flow
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
 
 
 @pytest.fixture
@@ -187,31 +64,6 @@ def idp() -> Iterator[tuple[IdP, LoopbackServer]]:
         yield state, server
     finally:
         server.stop()
-
-
-def json_connection(server: LoopbackServer, state: IdP, **extra: Any) -> str:
-    return json.dumps(
-        {
-            "conn_type": "h2oauth",
-            "host": f"{server.url}/token",
-            "login": state.client_id,
-            "password": state.client_secret,
-            "extra": extra,
-        }
-    )
-
-
-def uri_connection(server: LoopbackServer, state: IdP, secret: Optional[str] = None) -> str:
-    quoted = urllib.parse.quote(secret if secret is not None else state.client_secret, safe="")
-    # Airflow's URI form for a host with its own scheme: conn_type://scheme://user:pw@host/path
-    return f"h2oauth://http://{state.client_id}:{quoted}@127.0.0.1:{server.port}/token"
-
-
-def task_env(server: LoopbackServer, connection: str) -> dict[str, str]:
-    return {
-        "AIRFLOW_CONN_H2OAUTH_DEFAULT": connection,
-        "AIRFLOW_VAR_PROTECTED_API_URL": f"{server.url}/api",
-    }
 
 
 def assert_no_secret(text: str, state: IdP, *, where: str) -> None:
@@ -224,7 +76,7 @@ def assert_no_secret(text: str, state: IdP, *, where: str) -> None:
 
 def test_providers_list_shows_h2oauth_lite(airflow: Airflow) -> None:
     listed = airflow.run("providers", "list", "-o", "json")
-    assert listed.returncode == 0, listed.stderr[-3000:]
+    assert listed.returncode == 0, listed.stdout[-3000:]
     providers = {entry["package_name"]: entry for entry in json.loads(listed.stdout)}
     assert providers["h2oauth-lite"]["version"] == "0.1.0"
     assert "OAuth 2.0" in providers["h2oauth-lite"]["description"]
@@ -245,7 +97,7 @@ def test_connection_form_comes_from_the_provider_info(
             "AIRFLOW_CONN_WRONG_SECRET": uri_connection(server, state, "not-the-secret"),
         },
     )
-    result = _result(probe)
+    result = result_of(probe)
     expected = airflow_provider.UI_FIELD_BEHAVIOUR
     behaviour = result["field_behaviour"]
     assert behaviour["hidden_fields"] == expected["hidden_fields"]
@@ -312,8 +164,8 @@ def test_example_dag_through_dag_test_with_a_uri_connection(
         python=True,
         extra_env=task_env(server, uri_connection(server, state)),
     )
-    result = _result(completed)
-    assert result["run"] == "success", completed.stderr[-3000:]
+    result = result_of(completed)
+    assert result["run"] == "success", completed.stdout[-3000:]
     assert sorted(result["tasks"].values()) == ["success"] * 6
     figures = state.figures()
     assert figures["api_calls"] == 30
@@ -349,43 +201,6 @@ def test_airflow_tasks_test_registers_the_tokens_with_the_masker(
     assert f"control value: {control}" in output
 
 
-def _dags_test(airflow: Airflow, dag_id: str, conf: Mapping[str, Any], env: dict[str, str]) -> str:
-    """``airflow dags test --use-executor``: LocalExecutor runs each task in a process of its own.
-
-    Airflow 3.3's LocalExecutor sometimes leaves one idle worker that never exits
-    after the run has finished; the run's outcome is in the output by then, so a
-    process still there after :data:`SHUTDOWN_GRACE` seconds is stopped.
-    """
-    airflow.steps += 1
-    out = airflow.home / f"step-{airflow.steps}.out"
-    with out.open("w") as sink:
-        process = subprocess.Popen(
-            [str(AIRFLOW), "dags", "test", dag_id, "--use-executor", "-c", json.dumps(conf)],
-            env={**airflow.env, **env},
-            cwd=airflow.home,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + STEP_TIMEOUT
-        finished_at: Optional[float] = None
-        while process.poll() is None and time.monotonic() < deadline:
-            if finished_at is None and "DagRun Finished" in out.read_text():
-                finished_at = time.monotonic()
-            if finished_at is not None and time.monotonic() - finished_at > SHUTDOWN_GRACE:
-                break
-            time.sleep(0.2)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-    output = out.read_text()
-    assert finished_at is not None or process.returncode == 0, output[-3000:]
-    finished = [line for line in output.splitlines() if "DagRun Finished" in line]
-    assert len(finished) == 1 and "state=success" in finished[0], output[-3000:]
-    return output
-
-
 def test_local_executor_task_log_files_xcom_and_templates_hold_no_token(
     airflow: Airflow, idp: tuple[IdP, LoopbackServer]
 ) -> None:
@@ -393,7 +208,7 @@ def test_local_executor_task_log_files_xcom_and_templates_hold_no_token(
     seed = state.seed()
     control = "visible-" + os.urandom(6).hex()
     env = task_env(server, json_connection(server, state, refresh_token=seed))
-    _dags_test(airflow, "h2oauth_checks", {"control": control}, env)
+    dags_test(airflow, "h2oauth_checks", {"control": control}, env)
     log_files = sorted(
         airflow.home.glob("logs/dag_id=h2oauth_checks/**/task_id=log_token/**/*.log")
     )
@@ -410,18 +225,12 @@ def test_local_executor_task_log_files_xcom_and_templates_hold_no_token(
     assert_no_secret(stored, state, where="XComs and rendered templates")
 
 
-def _figures_line(label: str, state: IdP, seconds: float) -> str:
-    figures = state.figures()
-    figures["duplicate_refreshes"] = state.duplicates(window=0.5)
-    return f"{label} ({seconds:.1f} s): " + ", ".join(f"{k}={v}" for k, v in figures.items())
-
-
 def test_six_tasks_of_25_calls_refresh_once_per_expiry(
     airflow: Airflow, idp: tuple[IdP, LoopbackServer]
 ) -> None:
     state, server = idp
     started = time.monotonic()
-    output = _dags_test(
+    output = dags_test(
         airflow,
         "h2oauth_example",
         {"calls": 25, "pause": 0.2},
@@ -429,7 +238,7 @@ def test_six_tasks_of_25_calls_refresh_once_per_expiry(
     )
     print(
         "\n"
-        + _figures_line(
+        + figures_line(
             "6 tasks x 25 calls, 2 s tokens, client credentials", state, time.monotonic() - started
         )
     )
@@ -451,17 +260,17 @@ def test_a_rotating_refresh_token_from_the_connection_survives_every_task(
     seed = state.seed()
     env = task_env(server, json_connection(server, state, refresh_token=seed))
     started = time.monotonic()
-    _dags_test(airflow, "h2oauth_example", {"calls": 25, "pause": 0.2}, env)
+    dags_test(airflow, "h2oauth_example", {"calls": 25, "pause": 0.2}, env)
     print(
         "\n"
-        + _figures_line(
+        + figures_line(
             "6 tasks x 25 calls, 2 s tokens, rotating refresh token",
             state,
             time.monotonic() - started,
         )
     )
     # A second run names the same, long spent, seed: the stored descendant carries on.
-    _dags_test(airflow, "h2oauth_example", {"calls": 3, "pause": 0.0}, env)
+    dags_test(airflow, "h2oauth_example", {"calls": 3, "pause": 0.0}, env)
     figures = state.figures()
     assert figures["api_calls"] == 150 + 18
     assert figures["api_refusals"] == 0
