@@ -194,8 +194,9 @@ def test_airflow_tasks_test_registers_the_tokens_with_the_masker(
     assert state.figures()["api_refusals"] == 0
     # `tasks test` runs the task in the CLI process and prints its log to the console.
     # What the task prints goes through the masker there; Airflow 3.3's console
-    # handler does not pass stdlib logging records through it (the task log files
-    # of real runs do: see the LocalExecutor test below), so only the print is checked.
+    # handler does not pass stdlib logging records through it, not even for Airflow's
+    # own connection passwords (the task log files of real runs do: see the
+    # LocalExecutor test below), so only the print is checked here.
     printed = [line for line in output.splitlines() if "printed header:" in line]
     assert printed == ["printed header: Bearer ***"]
     assert f"control value: {control}" in output
