@@ -46,6 +46,7 @@ __all__ = [
     "MaskingAuthCache",
     "build_cache",
     "build_provider",
+    "forget_other_seeds",
     "read_connection",
     "seed_fingerprint",
     "store_path",
