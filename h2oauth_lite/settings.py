@@ -30,6 +30,7 @@ __all__ = [
     "read_settings",
     "token_endpoint_override",
     "user_cache_dir",
+    "variable",
 ]
 
 URI = "H2O_AUTHN_URI"
@@ -77,6 +78,11 @@ BATCH_SCHEDULER_VARIABLES = (
     "KUBERNETES_SERVICE_HOST",
     "CI",
 )
+
+
+def variable(environ: Optional[Mapping[str, str]], name: str) -> Optional[str]:
+    """One variable, stripped; None when unset or blank (``environ``: default os.environ)."""
+    return _value(environ, name)
 
 
 def _value(environ: Optional[Mapping[str, str]], name: str) -> Optional[str]:

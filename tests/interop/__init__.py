@@ -1,1 +1,2 @@
-"""Suites against real peers (oidc-provider, py-oidc-auth, h2ogpte) and their harnesses."""
+"""Suites against real peers (oidc-provider, py-oidc-auth, h2ogpte) and inside real
+systems (Airflow), with their harnesses."""

@@ -1,0 +1,2 @@
+"""Optional bridges that import their framework lazily; nothing here is
+imported by the rest of the package."""
