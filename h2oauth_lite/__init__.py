@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "NoClientAuth": "client_auth.secret",
     "ClientSecretJWT": "client_auth.assertion",
     "PrivateKeyJWT": "client_auth.assertion",
+    "DPoPKey": "client_auth.dpop",
     "ClientCredentialsTokenProvider": "grants.client_credentials",
     "RefreshTokenProvider": "grants.refresh",
     "JWTBearerTokenProvider": "grants.jwt_bearer",
@@ -77,6 +78,9 @@ if TYPE_CHECKING:
     )
     from .client_auth.base import (
         ClientAuth as ClientAuth,
+    )
+    from .client_auth.dpop import (
+        DPoPKey as DPoPKey,
     )
     from .client_auth.secret import (
         ClientSecretBasic as ClientSecretBasic,

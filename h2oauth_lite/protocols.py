@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from .client_auth.dpop import DPoPProver
     from .token import Token, TokenLike
 
 __all__ = [
     "RefreshableProvider",
     "SupportsClientId",
+    "SupportsDPoP",
     "SupportsGetToken",
     "SupportsIntrospect",
     "SupportsInvalidate",
@@ -74,3 +76,15 @@ class SupportsIntrospect(Protocol):
     def introspect(
         self, token: TokenLike, token_type_hint: Optional[str] = None
     ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class SupportsDPoP(Protocol):
+    """A provider or cache whose tokens may be bound to a DPoP key (RFC 9449).
+
+    ``dpop`` is None when no key is configured; otherwise consumers sign a
+    proof with it for every request that presents one of its tokens.
+    """
+
+    @property
+    def dpop(self) -> Optional[DPoPProver]: ...

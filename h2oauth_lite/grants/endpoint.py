@@ -12,6 +12,7 @@ pickle. It asks for nothing on its own: caching is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import warnings
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from .._fork import after_fork_in_child
 from .._log import logger
 from ..client_auth.base import AssertionClientAuth, ClientAuth
+from ..client_auth.dpop import DPoPProver
 from ..client_auth.methods import client_auth_for
 from ..durations import to_seconds
 from ..errors import ConfigError, TokenEndpointError
@@ -99,6 +101,9 @@ class TokenEndpoint:
         )
         self._on_token = settings.get("on_token")
         self.clock = settings["clock"]
+        dpop_key = settings.get("dpop_key")
+        # Proofs take their iat from this client's clock, like every other time it keeps.
+        self.dpop = None if dpop_key is None else DPoPProver(dpop_key, clock=self.clock)
         self._session_lock = threading.Lock()
         after_fork_in_child(self)
         self._endpoints = {
@@ -190,11 +195,59 @@ class TokenEndpoint:
 
     # -- requests -----------------------------------------------------------------
 
-    def post(self, url: str, form: Mapping[str, str], *, ignore_body: bool = False) -> Any:
-        """POST ``form`` to ``url`` with this client's authentication; the decoded answer."""
+    def post(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        *,
+        ignore_body: bool = False,
+        proof: bool = False,
+    ) -> Any:
+        """POST ``form`` to ``url`` with this client's authentication; the decoded answer.
+
+        With ``proof`` (token requests) and a DPoP key, the request carries a
+        DPoP proof, and a ``use_dpop_nonce`` refusal is retried once with the
+        nonce the server sent (RFC 9449 section 8); a second refusal is final.
+        """
+        prover = self.dpop if proof else None
+        if prover is None:
+            return self._post_once(url, form, ignore_body, None)
+        used = prover.nonce_for(url)
+        try:
+            return self._post_once(url, form, ignore_body, prover)
+        except TokenEndpointError as exc:
+            fresh = prover.nonce_for(url)
+            if exc.error != "use_dpop_nonce" or fresh is None or fresh == used:
+                raise
+        logger.debug("token endpoint asked for a DPoP nonce; retrying once with it")
+        try:
+            return self._post_once(url, form, ignore_body, prover)
+        except TokenEndpointError as exc:
+            if exc.error != "use_dpop_nonce":
+                raise
+            raise TokenEndpointError(
+                exc.status_code,
+                exc.error,
+                exc.error_description,
+                exc.error_uri,
+                detail="the server refused the DPoP nonce it had just sent; not retrying again",
+            ) from exc
+
+    def _post_once(
+        self,
+        url: str,
+        form: Mapping[str, str],
+        ignore_body: bool,
+        prover: Optional[DPoPProver],
+    ) -> Any:
+        # Client authentication is applied per attempt: an assertion's jti is single-use.
         data = dict(form)
         headers: dict[str, str] = {}
         self.client_auth.apply(url, headers, data)
+        on_answer = None
+        if prover is not None:
+            headers["DPoP"] = prover.proof("POST", url)
+            on_answer = functools.partial(prover.remember_nonce, url)
         try:
             return post_form(
                 self.session,
@@ -204,6 +257,7 @@ class TokenEndpoint:
                 timeout=self._timeout,
                 allow_insecure_http=self._allow_insecure_http,
                 ignore_body=ignore_body,
+                on_answer=on_answer,
             )
         except TokenEndpointError as exc:
             if not isinstance(self.client_auth, AssertionClientAuth):
@@ -221,7 +275,7 @@ class TokenEndpoint:
             data["scope"] = self.scope
         data.update(form)
         sent_at = self.clock()  # the lifetime counts from before the request: never too long
-        answer = self.post(url, data)
+        answer = self.post(url, data, proof=True)
         token = parse_token_response(
             answer, sent_at, expires_in_fallback=self.expires_in_fallback
         )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import requests
 
     from ..client_auth.base import ClientAuth
+    from ..client_auth.dpop import DPoPKey
 
 __all__ = ["DEFAULTS", "ClientOptions", "TokenCallback", "TransportOptions", "check_option_names"]
 
@@ -30,13 +31,18 @@ TokenCallback = Callable[[Token], None]
 
 
 class TransportOptions(TypedDict, total=False):
-    """How requests travel: the options an interactive flow passes to its client."""
+    """How requests travel: the options an interactive flow passes to its client.
+
+    ``dpop_key`` is here so that the interactive flows, too, can bind their
+    tokens to a key (RFC 9449): every token request then carries a proof.
+    """
 
     session: Optional[requests.Session]
     allow_insecure_http: bool
     ssl_context: Optional[ssl.SSLContext]
     verify: Union[bool, str, None]
     retries: Union[int, RetryPolicy]
+    dpop_key: Optional[DPoPKey]
 
 
 class ClientOptions(TransportOptions, total=False):
@@ -51,6 +57,7 @@ class ClientOptions(TransportOptions, total=False):
     lifetime assumed when the server gives none. ``on_token``: called with
     every new token. ``clock``: epoch seconds. ``revocation_url`` /
     ``introspection_url``: those endpoints, when not discovered.
+    ``dpop_key``: a :class:`~h2oauth_lite.DPoPKey` to bind tokens to.
     """
 
     issuer_url: Optional[str]

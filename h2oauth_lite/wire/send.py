@@ -26,9 +26,12 @@ if TYPE_CHECKING:
     import requests
     import requests.adapters
 
-__all__ = ["DEFAULT_TIMEOUT", "get_json", "get_redirect", "new_session", "post_form"]
+__all__ = ["DEFAULT_TIMEOUT", "AnswerHook", "get_json", "get_redirect", "new_session", "post_form"]
 
 DEFAULT_TIMEOUT = 10.0
+
+# Sees the response headers of every answer (success or error) of one request.
+AnswerHook = Callable[[Mapping[str, str]], None]
 
 
 def new_session(
@@ -89,10 +92,12 @@ def _send(
     timeout: float,
     allow_insecure_http: bool,
     redirect_expected: bool = False,
+    on_answer: Optional[AnswerHook] = None,
     **kwargs: Any,
 ) -> tuple[requests.Response, bytes]:
     """A 2xx answer (a 3xx with a Location, when expected) and its whole body;
-    TokenEndpointError for any other status."""
+    TokenEndpointError for any other status. ``on_answer`` sees the headers
+    of every answer, an error's too (a DPoP nonce comes with either)."""
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
@@ -124,6 +129,8 @@ def _send(
             detail="the server redirected to an unreadable address; redirects are not followed",
         ) from None
     logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
+    if on_answer is not None:
+        on_answer(response.headers)
     location = response.headers.get("Location")
     if redirect_expected:
         answered = response.is_redirect and bool(location)
@@ -150,6 +157,7 @@ def post_form(
     timeout: float = DEFAULT_TIMEOUT,
     allow_insecure_http: bool = False,
     ignore_body: bool = False,
+    on_answer: Optional[AnswerHook] = None,
 ) -> Any:
     """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
 
@@ -167,6 +175,7 @@ def post_form(
         headers=dict(headers or {}),
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
+        on_answer=on_answer,
     )
     if ignore_body:
         return None

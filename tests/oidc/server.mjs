@@ -2,7 +2,7 @@
 // clients and resources comes from clients.json, which the Python fixture
 // reads too, so both sides always agree on ids, secrets and resources.
 import { readFileSync } from 'node:fs';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,8 +77,13 @@ const configuration = {
     Grant: 30 * 86400,
     RefreshToken: 30 * 86400,
   },
+  // RSA proofs too (the default list is ES256 and EdDSA); ES384 stays out, so
+  // the tests have a proof the provider refuses.
+  enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256', 'RS256', 'EdDSA'] },
   features: {
     devInteractions: { enabled: true },
+    // Nonces required on every DPoP proof: the strictest server a client meets.
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
