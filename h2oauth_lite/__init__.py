@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "ClientCredentialsTokenProvider": "grants.client_credentials",
     "RefreshTokenProvider": "grants.refresh",
     "JWTBearerTokenProvider": "grants.jwt_bearer",
+    "TokenExchangeProvider": "grants.token_exchange",
     "AuthCache": "cache",
     "TokenStore": "store.file",
     "TokenStoreWarning": "store.file",
@@ -144,6 +145,9 @@ if TYPE_CHECKING:
     )
     from .grants.refresh import (
         RefreshTokenProvider as RefreshTokenProvider,
+    )
+    from .grants.token_exchange import (
+        TokenExchangeProvider as TokenExchangeProvider,
     )
     from .h2o.discovery import (
         Discovery as Discovery,

@@ -15,8 +15,8 @@ import dataclasses
 import functools
 import threading
 import warnings
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Optional
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .._fork import after_fork_in_child
 from .._log import logger
@@ -38,7 +38,10 @@ if TYPE_CHECKING:
     import requests
     from typing_extensions import Unpack
 
-__all__ = ["TokenEndpoint"]
+__all__ = ["FormValue", "TokenEndpoint"]
+
+# A form field's value; a list is sent as the field repeated (requests encodes it so).
+FormValue = Union[str, Sequence[str]]
 
 
 class TokenEndpoint:
@@ -198,7 +201,7 @@ class TokenEndpoint:
     def post(
         self,
         url: str,
-        form: Mapping[str, str],
+        form: Mapping[str, Any],
         *,
         ignore_body: bool = False,
         proof: bool = False,
@@ -236,12 +239,12 @@ class TokenEndpoint:
     def _post_once(
         self,
         url: str,
-        form: Mapping[str, str],
+        form: Mapping[str, Any],
         ignore_body: bool,
         prover: Optional[DPoPProver],
     ) -> Any:
         # Client authentication is applied per attempt: an assertion's jti is single-use.
-        data = dict(form)
+        data: dict[str, Any] = dict(form)
         headers: dict[str, str] = {}
         self.client_auth.apply(url, headers, data)
         on_answer = None
@@ -267,10 +270,13 @@ class TokenEndpoint:
                 raise
             raise explained from exc
 
-    def request_token(self, form: Mapping[str, str]) -> Token:
-        """One token request: ``extra_params``, then ``scope`` when set, then ``form``."""
+    def request_token(self, form: Mapping[str, FormValue]) -> Token:
+        """One token request: ``extra_params``, then ``scope`` when set, then ``form``.
+
+        A list value is sent as that field repeated (``resource``, ``audience``).
+        """
         url = self.token_endpoint
-        data = dict(self._extra_params)
+        data: dict[str, Any] = dict(self._extra_params)
         if self.scope:
             data["scope"] = self.scope
         data.update(form)
