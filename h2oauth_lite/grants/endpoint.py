@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import requests
     from typing_extensions import Unpack
 
-__all__ = ["FormValue", "TokenEndpoint"]
+__all__ = ["FormValue", "TokenEndpoint", "one_or_more"]
 
 # A form field's value; a list is sent as the field repeated (requests encodes it so).
 FormValue = Union[str, Sequence[str]]
@@ -84,6 +84,7 @@ class TokenEndpoint:
             client_id, client_secret, settings.get("client_auth")
         )
         self.scope = settings.get("scope")
+        self.resource = one_or_more(settings.get("resource"), "resource")
         self._extra_params = dict(settings.get("extra_params") or {})
         session = settings.get("session")
         ssl_context = settings.get("ssl_context")
@@ -184,6 +185,10 @@ class TokenEndpoint:
             return self._auth_url
         return self.endpoint("token_endpoint")
 
+    def metadata(self) -> Mapping[str, Any]:
+        """The issuer's discovery document; empty when the endpoint was given, not discovered."""
+        return {} if self._metadata is None else self._metadata.document(self.session)
+
     def endpoint(self, name: str) -> str:
         """An endpoint URL by its metadata name: given explicitly, else discovered."""
         explicit = self._endpoints.get(name)
@@ -271,7 +276,7 @@ class TokenEndpoint:
             raise explained from exc
 
     def request_token(self, form: Mapping[str, FormValue]) -> Token:
-        """One token request: ``extra_params``, then ``scope`` when set, then ``form``.
+        """One token request: ``extra_params``, ``scope`` and ``resource`` when set, ``form``.
 
         A list value is sent as that field repeated (``resource``, ``audience``).
         """
@@ -279,6 +284,8 @@ class TokenEndpoint:
         data: dict[str, Any] = dict(self._extra_params)
         if self.scope:
             data["scope"] = self.scope
+        if self.resource:
+            data["resource"] = self.resource
         data.update(form)
         sent_at = self.clock()  # the lifetime counts from before the request: never too long
         answer = self.post(url, data, proof=True)
@@ -346,6 +353,20 @@ class TokenEndpoint:
             self._session = None  # not closed: its sockets still serve the parent
         if self._metadata is not None:
             self._metadata.reset_lock()
+
+
+def one_or_more(value: object, name: str) -> list[str]:
+    """A parameter that may repeat (``resource``, ``audience``): a string or a list of them."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or not all(isinstance(item, str) and item for item in values)
+    ):
+        raise ConfigError(f"{name} must be a non-empty string or a list of them")
+    return list(values)
 
 
 def _warn_unverified(where: str) -> None:

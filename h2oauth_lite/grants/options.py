@@ -9,7 +9,7 @@ see them on every public signature through ``Unpack[ClientOptions]``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 
 from ..durations import Duration
@@ -33,8 +33,9 @@ TokenCallback = Callable[[Token], None]
 class TransportOptions(TypedDict, total=False):
     """How requests travel: the options an interactive flow passes to its client.
 
-    ``dpop_key`` is here so that the interactive flows, too, can bind their
-    tokens to a key (RFC 9449): every token request then carries a proof.
+    ``dpop_key`` and ``resource`` are here so that the interactive flows,
+    too, can bind their tokens to a key (RFC 9449) and name the resource
+    servers they are for (RFC 8707).
     """
 
     session: Optional[requests.Session]
@@ -43,6 +44,7 @@ class TransportOptions(TypedDict, total=False):
     verify: Union[bool, str, None]
     retries: Union[int, RetryPolicy]
     dpop_key: Optional[DPoPKey]
+    resource: Union[str, Sequence[str], None]
 
 
 class ClientOptions(TransportOptions, total=False):
@@ -58,6 +60,7 @@ class ClientOptions(TransportOptions, total=False):
     every new token. ``clock``: epoch seconds. ``revocation_url`` /
     ``introspection_url``: those endpoints, when not discovered.
     ``dpop_key``: a :class:`~h2oauth_lite.DPoPKey` to bind tokens to.
+    ``resource``: the resource indicator(s) every token request names (RFC 8707).
     """
 
     issuer_url: Optional[str]

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from ..protocols import SupportsGetToken
 from ..token import Token
 from .base import TokenGrant
-from .endpoint import TokenEndpoint
+from .endpoint import TokenEndpoint, one_or_more
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -53,8 +53,8 @@ class TokenExchangeProvider(TokenGrant):
     ``subject_token`` / ``actor_token``: a string, a callable returning one,
     or a provider or cache (read anew for every exchange).
     ``subject_token_type`` / ``actor_token_type`` default to the access-token
-    type URI. ``audience`` and ``resource`` (RFC 8707) are one value or a
-    list; ``scope`` is the shared option; ``requested_token_type`` asks for a
+    type URI. ``audience`` and the shared ``resource`` option (RFC 8707) are
+    one value or a list; ``scope`` is the shared option too; ``requested_token_type`` asks for a
     kind of token. Every call is one token request: put it under an
     :class:`~h2oauth_lite.AuthCache` to cache and refresh the result like
     any other grant's.
@@ -73,7 +73,6 @@ class TokenExchangeProvider(TokenGrant):
         actor_token: Optional[TokenSource] = None,
         actor_token_type: Optional[str] = None,
         audience: OneOrMore = None,
-        resource: OneOrMore = None,
         requested_token_type: Optional[str] = None,
         **options: Unpack[ClientOptions],
     ) -> None:
@@ -96,8 +95,7 @@ class TokenExchangeProvider(TokenGrant):
         self.actor_token_type = (
             None if actor_token_type is None else _check_uri(actor_token_type, "actor_token_type")
         )
-        self.audience = _values(audience, "audience")
-        self.resource = _values(resource, "resource")
+        self.audience = one_or_more(audience, "audience")
         self.requested_token_type = (
             None
             if requested_token_type is None
@@ -115,8 +113,6 @@ class TokenExchangeProvider(TokenGrant):
             form["actor_token_type"] = self.actor_token_type
         if self.audience:
             form["audience"] = self.audience
-        if self.resource:
-            form["resource"] = self.resource
         if self.requested_token_type:
             form["requested_token_type"] = self.requested_token_type
         return self.endpoint.request_token(form)
@@ -150,12 +146,3 @@ def _check_uri(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{name} must be a token type URI")
     return value
-
-
-def _values(value: OneOrMore, name: str) -> list[str]:
-    if value is None:
-        return []
-    values = [value] if isinstance(value, str) else list(value)
-    if not values or not all(isinstance(item, str) and item for item in values):
-        raise ConfigError(f"{name} must be a non-empty string or a list of them")
-    return values
