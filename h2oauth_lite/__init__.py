@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "ClientSecretJWT": "client_auth.assertion",
     "PrivateKeyJWT": "client_auth.assertion",
     "DPoPKey": "client_auth.dpop",
+    "TLSClientAuth": "client_auth.tls",
+    "SelfSignedTLSClientAuth": "client_auth.tls",
     "ClientCredentialsTokenProvider": "grants.client_credentials",
     "RefreshTokenProvider": "grants.refresh",
     "JWTBearerTokenProvider": "grants.jwt_bearer",
@@ -91,6 +93,12 @@ if TYPE_CHECKING:
     )
     from .client_auth.secret import (
         NoClientAuth as NoClientAuth,
+    )
+    from .client_auth.tls import (
+        SelfSignedTLSClientAuth as SelfSignedTLSClientAuth,
+    )
+    from .client_auth.tls import (
+        TLSClientAuth as TLSClientAuth,
     )
     from .environment import (
         from_env as from_env,

@@ -23,6 +23,7 @@ from .._log import logger
 from ..client_auth.base import AssertionClientAuth, ClientAuth
 from ..client_auth.dpop import DPoPProver
 from ..client_auth.methods import client_auth_for
+from ..client_auth.tls import check_client_certificate
 from ..durations import to_seconds
 from ..errors import ConfigError, TokenEndpointError
 from ..token import Token, TokenLike, parse_token_response
@@ -91,6 +92,10 @@ class TokenEndpoint:
         verify = settings.get("verify")
         if session is not None and (ssl_context is not None or verify is not None):
             raise ConfigError("give ssl_context/verify or a session, not both")
+        cert = settings.get("cert")
+        self._cert = None if cert is None else check_client_certificate(cert)
+        if session is not None and self._cert is not None:
+            raise ConfigError("give cert= or a session (with its own cert), not both")
         self._session = session
         self._owns_session = session is None
         self._ssl_context = ssl_context
@@ -160,7 +165,10 @@ class TokenEndpoint:
 
                         context = ssl.create_default_context()
                     self._session = new_session(
-                        ssl_context=context, verify=self._verify, retry=self.retry_policy
+                        ssl_context=context,
+                        verify=self._verify,
+                        retry=self.retry_policy,
+                        cert=self._cert,
                     )
                 session = self._session
         return session
@@ -190,7 +198,11 @@ class TokenEndpoint:
         return {} if self._metadata is None else self._metadata.document(self.session)
 
     def endpoint(self, name: str) -> str:
-        """An endpoint URL by its metadata name: given explicitly, else discovered."""
+        """An endpoint URL by its metadata name: given explicitly, else discovered.
+
+        With a client certificate, the server's ``mtls_endpoint_aliases``
+        (RFC 8705 section 5) win: those are the addresses that ask for it.
+        """
         explicit = self._endpoints.get(name)
         if explicit is not None:
             return explicit
@@ -199,6 +211,11 @@ class TokenEndpoint:
         if self._metadata is None:
             option = name.replace("_endpoint", "_url")
             raise ConfigError(f"no {name} configured: pass {option}= or use issuer_url= discovery")
+        if self._cert is not None:
+            aliases = self._metadata.document(self.session).get("mtls_endpoint_aliases")
+            alias = aliases.get(name) if isinstance(aliases, Mapping) else None
+            if isinstance(alias, str) and alias:
+                return check_url(alias, allow_insecure_http=self._allow_insecure_http, what=name)
         return self._metadata.endpoint(self.session, name)
 
     # -- requests -----------------------------------------------------------------

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ..client_auth.base import ClientAuth
     from ..client_auth.dpop import DPoPKey
+    from ..client_auth.tls import ClientCertificate
 
 __all__ = ["DEFAULTS", "ClientOptions", "TokenCallback", "TransportOptions", "check_option_names"]
 
@@ -33,6 +34,8 @@ TokenCallback = Callable[[Token], None]
 class TransportOptions(TypedDict, total=False):
     """How requests travel: the options an interactive flow passes to its client.
 
+    ``cert`` is the TLS client certificate (RFC 8705): a PEM file with
+    certificate and key, or a (certificate file, key file) pair.
     ``dpop_key`` and ``resource`` are here so that the interactive flows,
     too, can bind their tokens to a key (RFC 9449) and name the resource
     servers they are for (RFC 8707).
@@ -43,6 +46,7 @@ class TransportOptions(TypedDict, total=False):
     ssl_context: Optional[ssl.SSLContext]
     verify: Union[bool, str, None]
     retries: Union[int, RetryPolicy]
+    cert: Optional[ClientCertificate]
     dpop_key: Optional[DPoPKey]
     resource: Union[str, Sequence[str], None]
 

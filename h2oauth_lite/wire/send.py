@@ -39,12 +39,15 @@ def new_session(
     ssl_context: Optional[ssl.SSLContext] = None,
     verify: Union[bool, str, None] = None,
     retry: Optional[RetryPolicy] = None,
+    cert: Union[str, tuple[str, str], None] = None,
 ) -> requests.Session:
     """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``).
 
     ``ssl_context`` replaces the TLS settings of every https connection;
     ``verify`` is requests' own (False, or a CA bundle path); ``retry`` is
-    applied by the adapters of both schemes (urllib3 ``Retry``).
+    applied by the adapters of both schemes (urllib3 ``Retry``); ``cert`` is
+    the TLS client certificate (requests' ``session.cert``: one PEM file, or
+    certificate and key files).
     """
     import requests
     from requests.adapters import HTTPAdapter
@@ -63,6 +66,8 @@ def new_session(
         session.mount("https://", HTTPAdapter(max_retries=max_retries))
     if verify is not None:
         session.verify = verify
+    if cert is not None:
+        session.cert = cert
     return session
 
 

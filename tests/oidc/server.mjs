@@ -3,7 +3,7 @@
 // reads too, so both sides always agree on ids, secrets and resources.
 import { readFileSync } from 'node:fs';
 import {
-  createPublicKey, generateKeyPairSync, randomBytes, verify,
+  X509Certificate, createPublicKey, generateKeyPairSync, randomBytes, timingSafeEqual, verify,
 } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +27,38 @@ function publicJwk(jwk) {
 }
 
 const clients = Object.values(config.clients).map((entry) => {
-  const { private_jwk_file: keyFile, ...metadata } = entry;
+  const { private_jwk_file: keyFile, self_signed_cert_file: certFile, ...metadata } = entry;
   if (keyFile) {
     const jwk = JSON.parse(readFileSync(join(here, keyFile), 'utf8'));
     metadata.jwks = { keys: [publicJwk(jwk)] };
   }
+  if (certFile) {
+    // self_signed_tls_client_auth: the certificate is registered as x5c of a JWK.
+    const cert = new X509Certificate(readFileSync(join(here, certFile)));
+    const jwk = cert.publicKey.export({ format: 'jwk' });
+    metadata.jwks = { keys: [{ ...jwk, x5c: [cert.raw.toString('base64')] }] };
+  }
   return metadata;
 });
+
+// Mutual TLS (RFC 8705) happens in a TLS terminator the tests run in front of
+// this server (tests/mtls_proxy.py), as in production behind a proxy. It
+// passes the client certificate in headers, which are believed only with the
+// proxy's secret; mtls_endpoint_aliases point clients with a certificate at it.
+const mtlsPort = Number.parseInt(process.env.OIDC_MTLS_PORT ?? '', 10);
+const proxySecret = Buffer.from(process.env.OIDC_PROXY_SECRET ?? '');
+const mtlsOrigin = Number.isInteger(mtlsPort) && mtlsPort > 0 ? `https://127.0.0.1:${mtlsPort}` : undefined;
+
+function proxiedCertificate(ctx) {
+  const pem = ctx.get('x-ssl-client-cert');
+  return pem && fromTrustedProxy(ctx) ? decodeURIComponent(pem) : undefined;
+}
+
+function fromTrustedProxy(ctx) {
+  const given = Buffer.from(ctx.get('x-ssl-proxy-secret'));
+  return proxySecret.length > 0 && given.length === proxySecret.length
+    && timingSafeEqual(given, proxySecret);
+}
 
 // A fresh signing key per run: tests must fetch the JWKS rather than pin a key.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -86,8 +111,36 @@ const configuration = {
   // RSA proofs too (the default list is ES256 and EdDSA); ES384 stays out, so
   // the tests have a proof the provider refuses.
   enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256', 'RS256', 'EdDSA'] },
+  clientAuthMethods: [
+    'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
+    'tls_client_auth', 'self_signed_tls_client_auth',
+  ],
+  discovery: mtlsOrigin ? {
+    mtls_endpoint_aliases: {
+      token_endpoint: `${mtlsOrigin}/token`,
+      revocation_endpoint: `${mtlsOrigin}/token/revocation`,
+      introspection_endpoint: `${mtlsOrigin}/token/introspection`,
+    },
+  } : {},
   features: {
     devInteractions: { enabled: true },
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
+      getCertificate: proxiedCertificate,
+      certificateAuthorized(ctx) {
+        return fromTrustedProxy(ctx) && ctx.get('x-ssl-client-verify') === 'SUCCESS';
+      },
+      certificateSubjectMatches(ctx, property, expected) {
+        if (property !== 'tls_client_auth_subject_dn') {
+          return false;
+        }
+        const pem = proxiedCertificate(ctx);
+        return Boolean(pem) && new X509Certificate(pem).subject === expected;
+      },
+    },
     // Nonces required on every DPoP proof: the strictest server a client meets.
     dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
     // On by default in 9.x; said here because the PAR tests depend on it.
@@ -123,6 +176,10 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+// A 500 says nothing to the client; the log the fixture shows on failure should.
+provider.on('server_error', (ctx, err) => {
+  process.stderr.write(`server_error on ${ctx.method} ${ctx.path}: ${err.stack}\n`);
+});
 
 // Token exchange (RFC 8693), which oidc-provider leaves to the deployment.
 // The subject (and actor) token must be a live access token this provider
