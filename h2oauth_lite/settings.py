@@ -41,6 +41,10 @@ CLIENT_AUTH_METHOD = "H2O_AUTHN_CLIENT_AUTH_METHOD"
 PRIVATE_KEY_FILE = "H2O_AUTHN_PRIVATE_KEY_FILE"
 PRIVATE_KEY_ID = "H2O_AUTHN_PRIVATE_KEY_ID"
 TIMEOUT = "H2O_AUTHN_TIMEOUT"
+DPOP_KEY_FILE = "H2O_AUTHN_DPOP_KEY_FILE"
+TLS_CERT_FILE = "H2O_AUTHN_TLS_CERT_FILE"
+TLS_KEY_FILE = "H2O_AUTHN_TLS_KEY_FILE"
+RESOURCE = "H2O_AUTHN_RESOURCE"
 CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
 CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
 CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
@@ -83,6 +87,11 @@ class EnvSettings:
     private_key_file: Optional[str] = None
     private_key_id: Optional[str] = None
     timeout: Optional[float] = None
+    dpop_key_file: Optional[str] = None
+    tls_cert_file: Optional[str] = None
+    tls_key_file: Optional[str] = None
+    # Several resource indicators are separated by white space (a URI holds none).
+    resource: Optional[tuple[str, ...]] = None
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -98,8 +107,9 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
 
     ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery)
     and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET`` is
-    required too unless a refresh token, a private key or the ``none`` method
-    makes it optional.
+    required too unless a refresh token, a private key, a TLS client
+    certificate or the ``none`` method makes it optional.
+    ``H2O_AUTHN_TLS_KEY_FILE`` needs ``H2O_AUTHN_TLS_CERT_FILE``.
     """
     settings = EnvSettings(
         token_url=_value(environ, URI),
@@ -113,6 +123,10 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
         private_key_file=_value(environ, PRIVATE_KEY_FILE),
         private_key_id=_value(environ, PRIVATE_KEY_ID),
         timeout=_seconds(environ, TIMEOUT),
+        dpop_key_file=_value(environ, DPOP_KEY_FILE),
+        tls_cert_file=_value(environ, TLS_CERT_FILE),
+        tls_key_file=_value(environ, TLS_KEY_FILE),
+        resource=_words(environ, RESOURCE),
     )
     missing = []
     if settings.token_url is None and settings.issuer_url is None:
@@ -122,14 +136,23 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
     secret_optional = (
         settings.refresh_token is not None
         or settings.private_key_file is not None
-        or settings.client_auth_method in ("none", "private_key_jwt")
+        or settings.tls_cert_file is not None
+        or settings.client_auth_method
+        in ("none", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth")
     )
     if settings.client_secret is None and not secret_optional:
         missing.append(CLIENT_SECRET)
+    if settings.tls_key_file is not None and settings.tls_cert_file is None:
+        missing.append(TLS_CERT_FILE)
     if missing:
         label = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")
     return settings
+
+
+def _words(environ: Optional[Mapping[str, str]], name: str) -> Optional[tuple[str, ...]]:
+    raw = _value(environ, name)
+    return None if raw is None else tuple(raw.split())
 
 
 def _lower(value: Optional[str]) -> Optional[str]:

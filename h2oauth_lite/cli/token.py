@@ -2,15 +2,22 @@
 
 With ``--host`` or ``--issuer`` the token comes from the token store (refreshed
 when due, never an interactive login: exit 3 when one is needed); without
-them, from the ``H2O_AUTHN_*`` variables (environment mode).
+them, from the ``H2O_AUTHN_*`` variables (environment mode). ``--header``
+prints the whole ``Authorization`` value instead. A token that is not a
+Bearer token is noted on stderr; a DPoP-bound one cannot be used as a bare
+header (every request needs its own proof), so ``--header`` refuses it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .common import add_store_options, login_server, store
+
+# argparse's exit status for a usage error: the token cannot be used the way asked.
+EXIT_USAGE = 2
 
 __all__ = ["add_command"]
 
@@ -19,6 +26,11 @@ def add_command(commands: Any) -> None:
     token = commands.add_parser(
         "token",
         help="print an access token (configured by the H2O_AUTHN_* environment variables)",
+    )
+    token.add_argument(
+        "--header",
+        action="store_true",
+        help="print the Authorization header value ('Bearer <token>') instead of the token",
     )
     add_store_options(token)
     token.set_defaults(run=run)
@@ -34,5 +46,17 @@ def run(args: argparse.Namespace) -> int:
         from ..environment import from_env
 
         token = from_env().get_token()
-    print(token.access_token)
+    if token.token_type == "DPoP" and args.header:
+        print(
+            "h2oauth-lite: error: the token is DPoP-bound: every request needs a new DPoP "
+            "proof signed with the client's key, so a bare Authorization header will not "
+            "do; send requests through h2oauth_lite.BearerAuth instead",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if token.token_type != "Bearer":
+        print(
+            f"h2oauth-lite: note: the token type is {token.token_type}, not Bearer", file=sys.stderr
+        )
+    print(f"{token.token_type} {token.access_token}" if args.header else token.access_token)
     return 0

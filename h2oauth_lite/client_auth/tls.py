@@ -28,6 +28,7 @@ __all__ = [
     "SelfSignedTLSClientAuth",
     "TLSClientAuth",
     "check_client_certificate",
+    "warn_if_readable_by_others",
 ]
 
 # requests' own form: one PEM file holding certificate and key, or (certificate, key) files.
@@ -82,17 +83,21 @@ def check_client_certificate(cert: object) -> Union[str, tuple[str, str]]:
     for path in files:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise ConfigError(f"cannot read the client certificate or key file {path!r}")
-    _check_key_mode(files[-1])
+    warn_if_readable_by_others(files[-1], "client key")
     return files[0] if len(files) == 1 else (files[0], files[1])
 
 
-def _check_key_mode(path: str) -> None:
+def warn_if_readable_by_others(path: str, what: str) -> None:
+    """A :class:`KeyFileWarning` when group or others have any access to a key file."""
     if sys.platform == "win32":
         return
-    mode = stat.S_IMODE(os.stat(path).st_mode)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return  # reading it will say what is wrong
     if mode & 0o077:
         warnings.warn(
-            f"the client key file {path} is accessible by other users (mode {mode:04o}); "
+            f"the {what} file {path} is accessible by other users (mode {mode:04o}); "
             f"run: chmod 600 {path}",
             KeyFileWarning,
             stacklevel=5,
