@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from typing import Any, Callable
 
@@ -264,3 +265,31 @@ def test_resource_nonce_loop_retries_once(loopback: Loopback) -> None:
     assert response.status_code == 401 and len(calls) == 2
     assert [c.get("nonce") for c in calls] == [None, "n1"]
     assert calls[0]["htu"] == f"{server.url}/x" and calls[0]["htm"] == "GET"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_signs_with_the_same_key(loopback: Loopback) -> None:
+    handler = NonceServer()
+    server = loopback(handler)
+    key = DPoPKey.generate()
+    provider = ClientCredentialsTokenProvider(f"{server.url}/token", "c", "s", dpop_key=key)
+    provider.get_token()  # the parent holds a session and a nonce
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one token request of its own, then report and leave
+        code = 1
+        try:
+            provider.get_token()
+            code = 0
+        finally:
+            os.write(write_end, str(code).encode())
+            os._exit(code)
+    os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read_end, 16) == b"0" and status == 0
+    os.close(read_end)
+    proofs = handler.proofs
+    assert len(proofs) == 3  # parent: refused + retried; child: one, with the kept nonce
+    assert proofs[-1]["nonce"] == "nonce-1"
+    headers = [r.header("DPoP") or "" for r in server.requests]
+    assert {jwt.get_unverified_header(h)["jwk"]["x"] for h in headers} == {key.jwk["x"]}

@@ -32,6 +32,7 @@ from ..wire.retry import RetryPolicy, retry_policy
 from ..wire.send import new_session, post_form
 from ..wire.urls import check_url, safe_url
 from . import management
+from .dpop_retry import with_nonce_retry
 from .options import DEFAULTS, ClientOptions, check_option_names
 
 if TYPE_CHECKING:
@@ -237,26 +238,9 @@ class TokenEndpoint:
         prover = self.dpop if proof else None
         if prover is None:
             return self._post_once(url, form, ignore_body, None)
-        used = prover.nonce_for(url)
-        try:
-            return self._post_once(url, form, ignore_body, prover)
-        except TokenEndpointError as exc:
-            fresh = prover.nonce_for(url)
-            if exc.error != "use_dpop_nonce" or fresh is None or fresh == used:
-                raise
-        logger.debug("token endpoint asked for a DPoP nonce; retrying once with it")
-        try:
-            return self._post_once(url, form, ignore_body, prover)
-        except TokenEndpointError as exc:
-            if exc.error != "use_dpop_nonce":
-                raise
-            raise TokenEndpointError(
-                exc.status_code,
-                exc.error,
-                exc.error_description,
-                exc.error_uri,
-                detail="the server refused the DPoP nonce it had just sent; not retrying again",
-            ) from exc
+        return with_nonce_retry(
+            prover, url, lambda: self._post_once(url, form, ignore_body, prover)
+        )
 
     def _post_once(
         self,
