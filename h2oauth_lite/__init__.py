@@ -39,9 +39,13 @@ _EXPORTS: dict[str, str] = {
     "NoClientAuth": "client_auth.secret",
     "ClientSecretJWT": "client_auth.assertion",
     "PrivateKeyJWT": "client_auth.assertion",
+    "DPoPKey": "client_auth.dpop",
+    "TLSClientAuth": "client_auth.tls",
+    "SelfSignedTLSClientAuth": "client_auth.tls",
     "ClientCredentialsTokenProvider": "grants.client_credentials",
     "RefreshTokenProvider": "grants.refresh",
     "JWTBearerTokenProvider": "grants.jwt_bearer",
+    "TokenExchangeProvider": "grants.token_exchange",
     "AuthCache": "cache",
     "TokenStore": "store.file",
     "TokenStoreWarning": "store.file",
@@ -78,6 +82,9 @@ if TYPE_CHECKING:
     from .client_auth.base import (
         ClientAuth as ClientAuth,
     )
+    from .client_auth.dpop import (
+        DPoPKey as DPoPKey,
+    )
     from .client_auth.secret import (
         ClientSecretBasic as ClientSecretBasic,
     )
@@ -86,6 +93,12 @@ if TYPE_CHECKING:
     )
     from .client_auth.secret import (
         NoClientAuth as NoClientAuth,
+    )
+    from .client_auth.tls import (
+        SelfSignedTLSClientAuth as SelfSignedTLSClientAuth,
+    )
+    from .client_auth.tls import (
+        TLSClientAuth as TLSClientAuth,
     )
     from .environment import (
         from_env as from_env,
@@ -140,6 +153,9 @@ if TYPE_CHECKING:
     )
     from .grants.refresh import (
         RefreshTokenProvider as RefreshTokenProvider,
+    )
+    from .grants.token_exchange import (
+        TokenExchangeProvider as TokenExchangeProvider,
     )
     from .h2o.discovery import (
         Discovery as Discovery,

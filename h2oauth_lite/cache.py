@@ -32,7 +32,13 @@ from ._fork import after_fork_in_child
 from ._log import logger
 from .durations import Duration, to_seconds
 from .errors import ConfigError
-from .protocols import SupportsGetToken, SupportsIntrospect, SupportsRevoke
+from .protocols import (
+    DPoPSigner,
+    SupportsDPoP,
+    SupportsGetToken,
+    SupportsIntrospect,
+    SupportsRevoke,
+)
 from .store.link import store_link
 from .token import AccessToken, Token, TokenLike
 
@@ -351,6 +357,11 @@ class AuthCache:
         entry = self._entry
         self._init_runtime_state()
         self._entry = entry
+
+    @property
+    def dpop(self) -> Optional[DPoPSigner]:
+        """The provider's DPoP prover, so consumers sign proofs for the cached tokens."""
+        return self.provider.dpop if isinstance(self.provider, SupportsDPoP) else None
 
     def __repr__(self) -> str:
         return f"AuthCache({self.provider!r})"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from .grants.base import TokenGrant
     from .grants.options import ClientOptions
+    from .settings import EnvSettings
 
 __all__ = ["from_env", "provider_from_env"]
 
@@ -45,7 +46,10 @@ def provider_from_env(
     if settings.allow_insecure_http:
         options.setdefault("allow_insecure_http", True)
     options.setdefault("scope", settings.scope)
+    _sender_constraints(settings, options)
     method = settings.client_auth_method
+    if method is None and settings.tls_cert_file is not None and settings.client_secret is None:
+        method = "tls_client_auth"  # the certificate is the only credential given
     if method == "private_key_jwt" or (method is None and settings.private_key_file is not None):
         if settings.private_key_file is None:
             raise ConfigError(f"Missing environment variable: {PRIVATE_KEY_FILE}")
@@ -74,6 +78,22 @@ def provider_from_env(
         audience=settings.audience,
         **options,
     )
+
+
+def _sender_constraints(settings: EnvSettings, options: ClientOptions) -> None:
+    """DPoP key, TLS client certificate and resource indicators from the environment."""
+    if settings.dpop_key_file is not None and "dpop_key" not in options:
+        from .client_auth.dpop import DPoPKey
+        from .client_auth.tls import warn_if_readable_by_others
+
+        warn_if_readable_by_others(settings.dpop_key_file, "DPoP key")
+        # A Path: the variable names a file, so errors may name it too.
+        options["dpop_key"] = DPoPKey(Path(settings.dpop_key_file))
+    if settings.tls_cert_file is not None and "cert" not in options:
+        key = settings.tls_key_file
+        options["cert"] = settings.tls_cert_file if key is None else (settings.tls_cert_file, key)
+    if settings.resource:
+        options.setdefault("resource", list(settings.resource))
 
 
 def from_env(

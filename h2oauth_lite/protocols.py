@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .token import Token, TokenLike
 
 __all__ = [
+    "DPoPSigner",
     "RefreshableProvider",
     "SupportsClientId",
+    "SupportsDPoP",
     "SupportsGetToken",
     "SupportsIntrospect",
     "SupportsInvalidate",
@@ -74,3 +78,25 @@ class SupportsIntrospect(Protocol):
     def introspect(
         self, token: TokenLike, token_type_hint: Optional[str] = None
     ) -> dict[str, Any]: ...
+
+
+class DPoPSigner(Protocol):
+    """What a consumer needs of a DPoP key holder (``client_auth.dpop.DPoPProver``)."""
+
+    def proof(self, htm: str, url: str, access_token: Optional[str] = None) -> str: ...
+
+    def remember_nonce(self, url: str, headers: Mapping[str, str]) -> None: ...
+
+    def check_bound(self, access_token: str) -> None: ...
+
+
+@runtime_checkable
+class SupportsDPoP(Protocol):
+    """A provider or cache whose tokens may be bound to a DPoP key (RFC 9449).
+
+    ``dpop`` is None when no key is configured; otherwise consumers sign a
+    proof with it for every request that presents one of its tokens.
+    """
+
+    @property
+    def dpop(self) -> Optional[DPoPSigner]: ...

@@ -45,6 +45,10 @@ PRIVATE_KEY_FILE = "H2O_AUTHN_PRIVATE_KEY_FILE"
 PRIVATE_KEY_ID = "H2O_AUTHN_PRIVATE_KEY_ID"
 TIMEOUT = "H2O_AUTHN_TIMEOUT"
 ALLOW_INSECURE_HTTP = "H2O_AUTHN_ALLOW_INSECURE_HTTP"
+DPOP_KEY_FILE = "H2O_AUTHN_DPOP_KEY_FILE"
+TLS_CERT_FILE = "H2O_AUTHN_TLS_CERT_FILE"
+TLS_KEY_FILE = "H2O_AUTHN_TLS_KEY_FILE"
+RESOURCE = "H2O_AUTHN_RESOURCE"
 CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
 CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
 CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
@@ -65,6 +69,10 @@ VARIABLES = {
     PRIVATE_KEY_ID: "the key id (kid) of that key",
     TIMEOUT: "seconds to wait for an answer (default 10)",
     ALLOW_INSECURE_HTTP: "1 to allow plain http to hosts other than loopback",
+    DPOP_KEY_FILE: "a PEM or JWK private key: DPoP-bound tokens (RFC 9449)",
+    TLS_CERT_FILE: "a client certificate for mutual TLS (RFC 8705)",
+    TLS_KEY_FILE: "its private key, when not in the certificate file",
+    RESOURCE: "resource indicators (RFC 8707), separated by spaces",
 }
 
 # A job under one of these schedulers has no person at the terminal, even
@@ -110,6 +118,11 @@ class EnvSettings:
     private_key_id: Optional[str] = None
     timeout: Optional[float] = None
     allow_insecure_http: bool = False
+    dpop_key_file: Optional[str] = None
+    tls_cert_file: Optional[str] = None
+    tls_key_file: Optional[str] = None
+    # Several resource indicators are separated by white space (a URI holds none).
+    resource: Optional[tuple[str, ...]] = None
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -125,9 +138,10 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
 
     ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery),
     not both, and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET``
-    is required too unless a refresh token, a private key or the ``none`` method
-    makes it optional. The ConfigError names every missing variable and its
-    alternatives.
+    is required too unless a refresh token, a private key, a TLS client
+    certificate or the ``none`` method makes it optional.
+    ``H2O_AUTHN_TLS_KEY_FILE`` needs ``H2O_AUTHN_TLS_CERT_FILE``. The ConfigError
+    names every missing variable and its alternatives.
     """
     settings = EnvSettings(
         token_url=_value(environ, URI),
@@ -142,6 +156,10 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
         private_key_id=_value(environ, PRIVATE_KEY_ID),
         timeout=_seconds(environ, TIMEOUT),
         allow_insecure_http=_flag(environ, ALLOW_INSECURE_HTTP),
+        dpop_key_file=_value(environ, DPOP_KEY_FILE),
+        tls_cert_file=_value(environ, TLS_CERT_FILE),
+        tls_key_file=_value(environ, TLS_KEY_FILE),
+        resource=_words(environ, RESOURCE),
     )
     if settings.token_url is not None and settings.issuer_url is not None:
         raise ConfigError(
@@ -156,13 +174,17 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
     secret_optional = (
         settings.refresh_token is not None
         or settings.private_key_file is not None
-        or settings.client_auth_method in ("none", "private_key_jwt")
+        or settings.tls_cert_file is not None
+        or settings.client_auth_method
+        in ("none", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth")
     )
     if settings.client_secret is None and not secret_optional:
         missing.append(
             f"{CLIENT_SECRET} (or {REFRESH_TOKEN} for the refresh grant, or "
-            f"{PRIVATE_KEY_FILE} for private_key_jwt)"
+            f"{PRIVATE_KEY_FILE} for private_key_jwt, or {TLS_CERT_FILE} for tls_client_auth)"
         )
+    if settings.tls_key_file is not None and settings.tls_cert_file is None:
+        missing.append(TLS_CERT_FILE)
     if missing:
         label = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")
@@ -187,6 +209,11 @@ def environ_with(overrides: Mapping[str, Optional[str]]) -> dict[str, str]:
     merged = dict(os.environ)
     merged.update({name: value for name, value in overrides.items() if value is not None})
     return merged
+
+
+def _words(environ: Optional[Mapping[str, str]], name: str) -> Optional[tuple[str, ...]]:
+    raw = _value(environ, name)
+    return None if raw is None else tuple(raw.split())
 
 
 def _lower(value: Optional[str]) -> Optional[str]:

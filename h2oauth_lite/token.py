@@ -286,6 +286,9 @@ def _optional_str(data: Mapping[str, Any], name: str) -> Optional[str]:
     return value or None
 
 
+_TOKEN_TYPES = {"bearer": "Bearer", "dpop": "DPoP"}
+
+
 def parse_token_response(
     data: Any,
     now: float,
@@ -319,8 +322,8 @@ def parse_token_response(
         token_type = "Bearer"
     if not isinstance(token_type, str) or not token_type.strip():
         raise invalid("token response member 'token_type' is not a string")
-    # RFC 6749 section 5.1: case-insensitive; "Bearer" is what resource servers expect.
-    token_type = "Bearer" if token_type.lower() == "bearer" else token_type
+    # RFC 6749 section 5.1: case-insensitive; resource servers expect these spellings.
+    token_type = _TOKEN_TYPES.get(token_type.lower(), token_type)
 
     exp = jwt_expiry(access_token)
     lifetime = _lifetime(data.get("expires_in"), invalid)

@@ -94,7 +94,8 @@ def test_missing_configuration_is_one_line_exit_1() -> None:
     assert result.stderr == (
         "h2oauth-lite: error: Missing environment variables: H2O_AUTHN_CLIENT_ID, "
         "H2O_AUTHN_CLIENT_SECRET (or H2O_AUTHN_REFRESH_TOKEN for the refresh grant, or "
-        "H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt)\n"
+        "H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt, or H2O_AUTHN_TLS_CERT_FILE for "
+        "tls_client_auth)\n"
     )
 
 

@@ -79,6 +79,8 @@ def _flow(
         scope=SCOPE,
     )
     options.setdefault("output", lambda _m: None)
+    # These tests read the request in the browser's URL; PAR has tests of its own.
+    options.setdefault("par", False)
     return CodeFlow(config, browser=browser, **options)
 
 

@@ -37,7 +37,8 @@ def test_all_missing_names_at_once() -> None:
     assert str(caught.value) == (
         "Missing environment variables: H2O_AUTHN_URI (or H2O_AUTHN_ISSUER), "
         "H2O_AUTHN_CLIENT_ID, H2O_AUTHN_CLIENT_SECRET (or H2O_AUTHN_REFRESH_TOKEN for the "
-        "refresh grant, or H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt)"
+        "refresh grant, or H2O_AUTHN_PRIVATE_KEY_FILE for private_key_jwt, or "
+        "H2O_AUTHN_TLS_CERT_FILE for tls_client_auth)"
     )
 
 

@@ -12,6 +12,7 @@ from ..store.file import TokenStore
 __all__ = [
     "EXIT_ERROR",
     "EXIT_LOGIN_NEEDED",
+    "EXIT_USAGE",
     "UsageError",
     "add_store_options",
     "login_server",
@@ -20,6 +21,7 @@ __all__ = [
 ]
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # argparse's own status for a usage error
 EXIT_LOGIN_NEEDED = 3
 
 

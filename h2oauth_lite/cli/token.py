@@ -4,16 +4,20 @@ With ``--host`` or ``--issuer`` the token comes from the token store (refreshed
 when due, never an interactive login: exit 3 when one is needed); without
 them, from the ``H2O_AUTHN_*`` variables (environment mode), where
 ``--scope`` and ``--client-id`` stand in for ``H2O_AUTHN_SCOPE`` and
-``H2O_AUTHN_CLIENT_ID``.
+``H2O_AUTHN_CLIENT_ID``. ``--header`` prints the whole ``Authorization``
+value instead. A token that is not a Bearer token is noted on stderr; a
+DPoP-bound one cannot be used as a bare header (every request needs its own
+proof), so ``--header`` refuses it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from .. import settings
-from .common import add_store_options, login_server, store
+from .common import EXIT_USAGE, add_store_options, login_server, store
 
 __all__ = ["add_command"]
 
@@ -27,6 +31,11 @@ def add_command(commands: Any) -> None:
         "--issuer, else from the environment variables below.",
         epilog=f"environment variables (without --host/--issuer):\n{listed}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    token.add_argument(
+        "--header",
+        action="store_true",
+        help="print the Authorization header value ('Bearer <token>') instead of the token",
     )
     add_store_options(token)
     token.set_defaults(run=run, parser=token)
@@ -49,5 +58,17 @@ def run(args: argparse.Namespace) -> int:
             }
         )
         token = from_env(environ).get_token()
-    print(token.access_token)
+    if token.token_type == "DPoP" and args.header:
+        print(
+            "h2oauth-lite: error: the token is DPoP-bound: every request needs a new DPoP "
+            "proof signed with the client's key, so a bare Authorization header will not "
+            "do; send requests through h2oauth_lite.BearerAuth instead",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if token.token_type != "Bearer":
+        print(
+            f"h2oauth-lite: note: the token type is {token.token_type}, not Bearer", file=sys.stderr
+        )
+    print(f"{token.token_type} {token.access_token}" if args.header else token.access_token)
     return 0

@@ -56,7 +56,13 @@ def client_auth_for(
         from .assertion import PrivateKeyJWT
 
         return PrivateKeyJWT(client_id, private_key, alg=None, kid=private_key_id)
+    if method in ("tls_client_auth", "self_signed_tls_client_auth"):
+        from .tls import SelfSignedTLSClientAuth, TLSClientAuth
+
+        tls = TLSClientAuth if method == "tls_client_auth" else SelfSignedTLSClientAuth
+        return tls(client_id)
     raise ConfigError(
         f"unknown client authentication method {method!r}; expected client_secret_basic, "
-        "client_secret_post, client_secret_jwt, private_key_jwt or none"
+        "client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, "
+        "self_signed_tls_client_auth or none"
     )

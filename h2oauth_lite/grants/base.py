@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import requests
 
     from ..client_auth.base import ClientAuth
+    from ..client_auth.dpop import DPoPProver
     from ..wire.retry import RetryPolicy
     from .endpoint import TokenEndpoint
 
@@ -75,6 +76,11 @@ class TokenGrant:
     @property
     def scope(self) -> Optional[str]:
         return self.endpoint.scope
+
+    @property
+    def dpop(self) -> Optional[DPoPProver]:
+        """The DPoP key's prover when tokens are bound to one (``dpop_key=``), else None."""
+        return self.endpoint.dpop
 
     @property
     def token_endpoint(self) -> str:

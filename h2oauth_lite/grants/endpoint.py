@@ -12,6 +12,7 @@ pickle. It asks for nothing on its own: caching is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import warnings
 from collections.abc import Mapping
@@ -20,23 +21,25 @@ from typing import TYPE_CHECKING, Any, Optional
 from .._fork import after_fork_in_child
 from .._log import logger
 from ..client_auth.base import AssertionClientAuth, ClientAuth
+from ..client_auth.dpop import DPoPProver
 from ..client_auth.methods import client_auth_for
+from ..client_auth.tls import check_client_certificate
 from ..durations import to_seconds
 from ..errors import ConfigError, TokenEndpointError
 from ..token import Token, TokenLike, parse_token_response
 from ..wire.metadata import IssuerMetadata
 from ..wire.retry import RetryPolicy, retry_policy
-from ..wire.send import new_session, post_form
+from ..wire.send import FormValue, new_session, post_form
 from ..wire.urls import check_url, safe_url
 from . import management
+from .dpop_retry import with_nonce_retry
 from .options import DEFAULTS, ClientOptions, check_option_names
 
 if TYPE_CHECKING:
-
     import requests
     from typing_extensions import Unpack
 
-__all__ = ["TokenEndpoint"]
+__all__ = ["TokenEndpoint", "one_or_more"]
 
 
 class TokenEndpoint:
@@ -82,12 +85,17 @@ class TokenEndpoint:
             client_id, client_secret, settings.get("client_auth")
         )
         self.scope = settings.get("scope")
+        self.resource = one_or_more(settings.get("resource"), "resource")
         self._extra_params = dict(settings.get("extra_params") or {})
         session = settings.get("session")
         ssl_context = settings.get("ssl_context")
         verify = settings.get("verify")
         if session is not None and (ssl_context is not None or verify is not None):
             raise ConfigError("give ssl_context/verify or a session, not both")
+        cert = settings.get("cert")
+        self._cert = None if cert is None else check_client_certificate(cert)
+        if session is not None and self._cert is not None:
+            raise ConfigError("give cert= or a session (with its own cert), not both")
         self._session = session
         self._owns_session = session is None
         self._ssl_context = ssl_context
@@ -102,6 +110,9 @@ class TokenEndpoint:
         )
         self._on_token = settings.get("on_token")
         self.clock = settings["clock"]
+        dpop_key = settings.get("dpop_key")
+        # Proofs take their iat from this client's clock, like every other time it keeps.
+        self.dpop = None if dpop_key is None else DPoPProver(dpop_key, clock=self.clock)
         self._session_lock = threading.Lock()
         after_fork_in_child(self)
         given = dict(endpoints or {})
@@ -155,7 +166,10 @@ class TokenEndpoint:
 
                         context = ssl.create_default_context()
                     self._session = new_session(
-                        ssl_context=context, verify=self._verify, retry=self.retry_policy
+                        ssl_context=context,
+                        verify=self._verify,
+                        retry=self.retry_policy,
+                        cert=self._cert,
                     )
                 session = self._session
         return session
@@ -180,8 +194,16 @@ class TokenEndpoint:
             return self._auth_url
         return self.endpoint("token_endpoint")
 
+    def metadata(self) -> Mapping[str, Any]:
+        """The issuer's discovery document; empty when the endpoint was given, not discovered."""
+        return {} if self._metadata is None else self._metadata.document(self.session)
+
     def endpoint(self, name: str) -> str:
-        """An endpoint URL by its metadata name: given explicitly, else discovered."""
+        """An endpoint URL by its metadata name: given explicitly, else discovered.
+
+        With a client certificate, the server's ``mtls_endpoint_aliases``
+        (RFC 8705 section 5) win: those are the addresses that ask for it.
+        """
         explicit = self._endpoints.get(name)
         if explicit is not None:
             return explicit
@@ -190,6 +212,11 @@ class TokenEndpoint:
         if self._metadata is None:
             option = name.replace("_endpoint", "_url")
             raise ConfigError(f"no {name} configured: pass {option}= or use issuer_url= discovery")
+        if self._cert is not None:
+            aliases = self._metadata.document(self.session).get("mtls_endpoint_aliases")
+            alias = aliases.get(name) if isinstance(aliases, Mapping) else None
+            if isinstance(alias, str) and alias:
+                return check_url(alias, allow_insecure_http=self._allow_insecure_http, what=name)
         return self._metadata.endpoint(self.session, name)
 
     # -- requests -----------------------------------------------------------------
@@ -197,18 +224,42 @@ class TokenEndpoint:
     def post(
         self,
         url: str,
-        form: Mapping[str, str],
+        form: Mapping[str, FormValue],
         *,
         what: str,
         ignore_body: bool = False,
+        proof: bool = False,
     ) -> Any:
         """POST ``form`` to ``url`` with this client's authentication; the decoded answer.
 
-        ``what`` names the request in errors ("revocation request").
+        ``what`` names the request in errors ("revocation request"). With
+        ``proof`` (token requests) and a DPoP key, the request carries a DPoP
+        proof, and a ``use_dpop_nonce`` refusal is retried once with the nonce
+        the server sent (RFC 9449 section 8); a second refusal is final.
         """
-        data = dict(form)
+        prover = self.dpop if proof else None
+        if prover is None:
+            return self._post_once(url, form, what, ignore_body, None)
+        return with_nonce_retry(
+            prover, url, lambda: self._post_once(url, form, what, ignore_body, prover)
+        )
+
+    def _post_once(
+        self,
+        url: str,
+        form: Mapping[str, FormValue],
+        what: str,
+        ignore_body: bool,
+        prover: Optional[DPoPProver],
+    ) -> Any:
+        # Client authentication is applied per attempt: an assertion's jti is single-use.
+        data: dict[str, Any] = dict(form)
         headers: dict[str, str] = {}
         self.client_auth.apply(url, headers, data)
+        on_answer = None
+        if prover is not None:
+            headers["DPoP"] = prover.proof("POST", url)
+            on_answer = functools.partial(prover.remember_nonce, url)
         try:
             return post_form(
                 self.session,
@@ -219,6 +270,7 @@ class TokenEndpoint:
                 allow_insecure_http=self._allow_insecure_http,
                 ignore_body=ignore_body,
                 what=what,
+                on_answer=on_answer,
             )
         except TokenEndpointError as exc:
             if not isinstance(self.client_auth, AssertionClientAuth):
@@ -228,16 +280,22 @@ class TokenEndpoint:
                 raise
             raise explained from exc
 
-    def request_token(self, form: Mapping[str, str]) -> Token:
-        """One token request: ``extra_params``, then ``scope`` when set, then ``form``."""
+    def request_token(self, form: Mapping[str, FormValue]) -> Token:
+        """One token request: ``extra_params``, ``scope`` and ``resource`` when set, ``form``.
+
+        A list value is sent as that field repeated (``resource``, ``audience``).
+        """
         url = self.token_endpoint
-        data = dict(self._extra_params)
+        data: dict[str, Any] = dict(self._extra_params)
         if self.scope:
             data["scope"] = self.scope
+        if self.resource:
+            data["resource"] = self.resource
         data.update(form)
-        what = _token_request(form.get("grant_type"))
+        grant_type = form.get("grant_type")
+        what = _token_request(grant_type if isinstance(grant_type, str) else None)
         sent_at = self.clock()  # the lifetime counts from before the request: never too long
-        answer = self.post(url, data, what=what)
+        answer = self.post(url, data, what=what, proof=True)
         try:
             token = parse_token_response(
                 answer, sent_at, expires_in_fallback=self.expires_in_fallback
@@ -313,6 +371,20 @@ def _token_request(grant_type: Optional[str]) -> str:
     if not grant_type:
         return "token request"
     return f"token request ({grant_type.rsplit(':', 1)[-1]} grant)"
+
+
+def one_or_more(value: object, name: str) -> list[str]:
+    """A parameter that may repeat (``resource``, ``audience``): a string or a list of them."""
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or not all(isinstance(item, str) and item for item in values)
+    ):
+        raise ConfigError(f"{name} must be a non-empty string or a list of them")
+    return list(values)
 
 
 def _warn_unverified(where: str) -> None:

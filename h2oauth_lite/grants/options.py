@@ -9,7 +9,7 @@ see them on every public signature through ``Unpack[ClientOptions]``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Callable, Optional, TypedDict, Union
 
 from ..durations import Duration
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import requests
 
     from ..client_auth.base import ClientAuth
+    from ..client_auth.dpop import DPoPKey
+    from ..client_auth.tls import ClientCertificate
 
 __all__ = ["DEFAULTS", "ClientOptions", "TokenCallback", "TransportOptions", "check_option_names"]
 
@@ -30,13 +32,23 @@ TokenCallback = Callable[[Token], None]
 
 
 class TransportOptions(TypedDict, total=False):
-    """How requests travel: the options an interactive flow passes to its client."""
+    """How requests travel: the options an interactive flow passes to its client.
+
+    ``cert`` is the TLS client certificate (RFC 8705): a PEM file with
+    certificate and key, or a (certificate file, key file) pair.
+    ``dpop_key`` and ``resource`` are here so that the interactive flows,
+    too, can bind their tokens to a key (RFC 9449) and name the resource
+    servers they are for (RFC 8707).
+    """
 
     session: Optional[requests.Session]
     allow_insecure_http: bool
     ssl_context: Optional[ssl.SSLContext]
     verify: Union[bool, str, None]
     retries: Union[int, RetryPolicy]
+    cert: Optional[ClientCertificate]
+    dpop_key: Optional[DPoPKey]
+    resource: Union[str, Sequence[str], None]
 
 
 class ClientOptions(TransportOptions, total=False):
@@ -51,6 +63,8 @@ class ClientOptions(TransportOptions, total=False):
     lifetime assumed when the server gives none. ``on_token``: called with
     every new token. ``clock``: epoch seconds. ``revocation_url`` /
     ``introspection_url``: those endpoints, when not discovered.
+    ``dpop_key``: a :class:`~h2oauth_lite.DPoPKey` to bind tokens to.
+    ``resource``: the resource indicator(s) every token request names (RFC 8707).
     """
 
     issuer_url: Optional[str]

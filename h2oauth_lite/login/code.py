@@ -6,6 +6,14 @@ state is refused and the flow keeps waiting), and a ``nonce`` is checked
 against the ID token when ``openid`` is in scope. An error redirect
 (``error=access_denied``) ends the flow at once.
 
+When the server advertises a ``pushed_authorization_request_endpoint`` (or
+``par=True``), the authorization request is pushed there first (PAR,
+RFC 9126) and the browser gets only ``client_id`` and the ``request_uri``:
+nothing of the request can be read or altered on its way through the
+browser. When the server says it sends ``iss`` with the authorization
+response (RFC 9207), or sends one anyway, it must be this issuer: a
+response from another server (a mix-up attack) ends the flow.
+
 With a py-oidc-auth server (``LoginServer(host=...)``) the server builds the
 authorization URL itself (its login route) and keeps the PKCE verifier in
 the ``state`` it generates; the flow reads both from that URL, so the state
@@ -32,7 +40,7 @@ from ..errors import (
 )
 from ..token import Token
 from ..wire.send import get_redirect
-from ..wire.urls import safe_url
+from ..wire.urls import check_url, safe_url
 from .common import DEFAULT_LOGIN_TIMEOUT, Output, open_in_browser, to_stderr
 from .redirect import RedirectListener
 from .server import LoginServer
@@ -69,7 +77,10 @@ class CodeFlow:
     ``redirect_ports`` lists the loopback ports to try (default ``(0,)``:
     any free port); ``browser(url)`` opens the login page (default: the
     system browser; ``open_browser=False`` only prints the URL). ``timeout``
-    bounds the wait for the redirect.
+    bounds the wait for the redirect. ``par``: push the authorization
+    request first (RFC 9126): None (default) when the server advertises it,
+    True always (ConfigError if it cannot), False never. ``resource`` (RFC 8707)
+    goes into the authorization request and the token request.
     """
 
     def __init__(
@@ -83,10 +94,12 @@ class CodeFlow:
         redirect_ports: Sequence[int] = (0,),
         redirect_path: str = "/callback",
         clock: Callable[[], float] = time.monotonic,
+        par: Optional[bool] = None,
         **client_options: Unpack[TransportOptions],
     ) -> None:
         self.config = config
         self._client = config.token_endpoint_client(**client_options)
+        self._par = par
         self._output = output
         self._open_browser = open_browser
         self._browser = browser
@@ -147,9 +160,44 @@ class CodeFlow:
         if "offline_access" in scopes:
             # OpenID Connect Core 11: offline_access is only granted with prompt=consent.
             params["prompt"] = "consent"
+        query: dict[str, Any] = dict(params)
+        if self._client.resource:
+            query["resource"] = self._client.resource
         endpoint = self.config.endpoint_url(self._client, "authorization_endpoint")
+        par_endpoint = self._par_endpoint()
+        if par_endpoint is not None:
+            query = self._push(par_endpoint, query)
         separator = "&" if "?" in endpoint else "?"
-        return _Login(endpoint + separator + urlencode(params), state, verifier, nonce)
+        url = endpoint + separator + urlencode(query, doseq=True)
+        return _Login(url, state, verifier, nonce)
+
+    def _par_endpoint(self) -> Optional[str]:
+        """Where to push the authorization request, or None to send it through the browser."""
+        if self._par is False or self.config.is_py_oidc_auth:
+            return None
+        advertised = self._client.metadata().get("pushed_authorization_request_endpoint")
+        if isinstance(advertised, str) and advertised:
+            return check_url(
+                advertised,
+                allow_insecure_http=self._client.allow_insecure_http,
+                what="pushed_authorization_request_endpoint",
+            )
+        if self._par:
+            raise ConfigError(
+                "par=True, but the issuer advertises no pushed_authorization_request_endpoint"
+            )
+        return None
+
+    def _push(self, url: str, query: dict[str, Any]) -> dict[str, Any]:
+        """PAR (RFC 9126 section 2): the request goes to the server; the browser gets a handle."""
+        what = "pushed authorization request"
+        answer = self._client.post(url, query, what=what)
+        request_uri = answer.get("request_uri") if isinstance(answer, dict) else None
+        if not isinstance(request_uri, str) or not request_uri:
+            raise InvalidTokenResponseError(
+                201, detail="the answer has no request_uri", request=what, url=safe_url(url)
+            )
+        return {"client_id": query["client_id"], "request_uri": request_uri}
 
     def _prepare_py_oidc_auth(self, redirect_uri: str) -> _Login:
         # py-oidc-auth builds the authorization URL itself (its state carries
@@ -178,6 +226,10 @@ class CodeFlow:
         if not secrets.compare_digest(query.get("state", ""), login.state):
             # Not the answer to our request (a stale tab, a forged link): keep waiting.
             return 400, "This login link is not the one this program is waiting for.", False
+        mixed_up = self._wrong_issuer(query.get("iss"))
+        if mixed_up and (query.get("code") or query.get("error")):
+            outcome["error"] = InvalidTokenResponseError(400, detail=mixed_up)
+            return 400, "The login answer came from an unexpected server.", True
         error = query.get("error")
         if error:
             description = query.get("error_description")
@@ -192,6 +244,24 @@ class CodeFlow:
             return 400, "The login redirect carried no code.", True
         outcome["code"] = code
         return 200, "Login complete. You can close this window.", True
+
+    def _wrong_issuer(self, iss: Optional[str]) -> Optional[str]:
+        """Why the authorization response's ``iss`` is refused (RFC 9207), or None."""
+        issuer = self._client.issuer_url
+        if issuer is None or self.config.is_py_oidc_auth:
+            return None
+        metadata = self._client.metadata()
+        expected = str(metadata.get("issuer") or issuer)
+        if iss is None:
+            if metadata.get("authorization_response_iss_parameter_supported") is True:
+                return "the authorization response has no iss, though the server promises one"
+            return None
+        if iss != expected:
+            return (
+                f"the authorization response comes from issuer {safe_url(iss)!r}, "
+                f"not {safe_url(expected)!r} (RFC 9207): refused"
+            )
+        return None
 
     def _exchange(self, code: str, redirect_uri: str, login: _Login) -> Token:
         form = {"code": code, "redirect_uri": redirect_uri, "code_verifier": login.verifier}

@@ -140,9 +140,11 @@ class DeviceFlow:
     def start(self) -> DeviceAuthorization:
         """Ask the server for a device code and a user code."""
         url = self.config.endpoint_url(self._client, "device_authorization_endpoint")
-        form: dict[str, str] = {}
+        form: dict[str, Any] = {}
         if not self.config.is_py_oidc_auth and self.config.scope:
             form["scope"] = self.config.scope
+        if not self.config.is_py_oidc_auth and self._client.resource:
+            form["resource"] = self._client.resource  # RFC 8707 section 2.1
         what = "device authorization request"
         answer = self._client.post(url, form, what=what)
         try:

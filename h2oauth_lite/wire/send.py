@@ -9,7 +9,7 @@ status judged before the body is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urljoin
 
@@ -27,9 +27,22 @@ if TYPE_CHECKING:
     import requests
     import requests.adapters
 
-__all__ = ["DEFAULT_TIMEOUT", "get_json", "get_redirect", "new_session", "post_form"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AnswerHook",
+    "FormValue",
+    "get_json",
+    "get_redirect",
+    "new_session",
+    "post_form",
+]
 
 DEFAULT_TIMEOUT = 10.0
+
+# Sees the response headers of every answer (success or error) of one request.
+AnswerHook = Callable[[Mapping[str, str]], None]
+# A form field's value; a list repeats the field (RFC 8707 ``resource``).
+FormValue = Union[str, Sequence[str]]
 
 
 def new_session(
@@ -37,12 +50,15 @@ def new_session(
     ssl_context: Optional[ssl.SSLContext] = None,
     verify: Union[bool, str, None] = None,
     retry: Optional[RetryPolicy] = None,
+    cert: Union[str, tuple[str, str], None] = None,
 ) -> requests.Session:
     """A session that trusts the environment (proxies, ``REQUESTS_CA_BUNDLE``).
 
     ``ssl_context`` replaces the TLS settings of every https connection;
     ``verify`` is requests' own (False, or a CA bundle path); ``retry`` is
-    applied by the adapters of both schemes (urllib3 ``Retry``).
+    applied by the adapters of both schemes (urllib3 ``Retry``); ``cert`` is
+    the TLS client certificate (requests' ``session.cert``: one PEM file, or
+    certificate and key files).
     """
     import requests
     from requests.adapters import HTTPAdapter
@@ -61,6 +77,8 @@ def new_session(
         session.mount("https://", HTTPAdapter(max_retries=max_retries))
     if verify is not None:
         session.verify = verify
+    if cert is not None:
+        session.cert = cert
     return session
 
 
@@ -83,7 +101,7 @@ def _ssl_context_adapter(
 
 
 def _secrets_of(
-    data: Optional[Mapping[str, str]],
+    data: Optional[Mapping[str, FormValue]],
     headers: Optional[Mapping[str, str]],
     params: Optional[Mapping[str, str]],
 ) -> list[str]:
@@ -91,8 +109,9 @@ def _secrets_of(
     fields = [
         value
         for source in (data, params)
-        for name, value in (source or {}).items()
-        if name not in PUBLIC_FIELDS and isinstance(value, str)
+        for name, values in (source or {}).items()
+        if name not in PUBLIC_FIELDS
+        for value in ([values] if isinstance(values, str) else values)
     ]
     fields += [value for name, value in (headers or {}).items() if name.lower() != "accept"]
     return sent_values(fields)
@@ -107,13 +126,15 @@ def _send(
     timeout: float,
     allow_insecure_http: bool,
     redirect_expected: bool = False,
-    data: Optional[Mapping[str, str]] = None,
+    data: Optional[Mapping[str, FormValue]] = None,
     headers: Optional[Mapping[str, str]] = None,
     params: Optional[Mapping[str, str]] = None,
+    on_answer: Optional[AnswerHook] = None,
 ) -> tuple[requests.Response, bytes, list[str]]:
     """A 2xx answer (a 3xx with a Location, when expected), its whole body, and the
     values the request carried; TokenEndpointError for any other status. Every
-    error says ``what`` was asked of which URL."""
+    error says ``what`` was asked of which URL; ``on_answer`` sees the headers of
+    every answer, an error's too (a DPoP nonce comes with either)."""
     try:
         return _exchange(
             session,
@@ -126,6 +147,7 @@ def _send(
             data=data,
             headers=headers,
             params=params,
+            on_answer=on_answer,
         )
     except TokenEndpointError as exc:
         exc.locate(what, safe_url(url))
@@ -144,9 +166,10 @@ def _exchange(
     timeout: float,
     allow_insecure_http: bool,
     redirect_expected: bool,
-    data: Optional[Mapping[str, str]],
+    data: Optional[Mapping[str, FormValue]],
     headers: Optional[Mapping[str, str]],
     params: Optional[Mapping[str, str]],
+    on_answer: Optional[AnswerHook],
 ) -> tuple[requests.Response, bytes, list[str]]:
     import requests
 
@@ -185,6 +208,8 @@ def _exchange(
             detail="the server redirected to an unreadable address; redirects are not followed",
         ) from None
     logger.debug("%s %s -> %s", method, safe_url(url), response.status_code)
+    if on_answer is not None:
+        on_answer(response.headers)
     location = response.headers.get("Location")
     if redirect_expected:
         answered = response.is_redirect and bool(location)
@@ -205,13 +230,14 @@ def _recorder(statuses: list[int]) -> Callable[..., None]:
 def post_form(
     session: requests.Session,
     url: str,
-    data: Mapping[str, str],
+    data: Mapping[str, FormValue],
     *,
     headers: Optional[Mapping[str, str]] = None,
     timeout: float = DEFAULT_TIMEOUT,
     allow_insecure_http: bool = False,
     ignore_body: bool = False,
     what: str = "token request",
+    on_answer: Optional[AnswerHook] = None,
 ) -> Any:
     """POST a form to a token-style endpoint; the decoded JSON of a 2xx answer.
 
@@ -230,6 +256,7 @@ def post_form(
         headers=headers,
         timeout=timeout,
         allow_insecure_http=allow_insecure_http,
+        on_answer=on_answer,
     )
     if ignore_body:
         return None

@@ -23,7 +23,13 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from h2oauth_lite import AuthCache, BearerAuth, ClientCredentialsTokenProvider, RefreshTokenProvider
+from h2oauth_lite import (
+    AuthCache,
+    BearerAuth,
+    ClientCredentialsTokenProvider,
+    DPoPKey,
+    RefreshTokenProvider,
+)
 from h2oauth_lite.cli import main as cli_main
 from h2oauth_lite.client_auth.assertion import ClientSecretJWT, PrivateKeyJWT
 from h2oauth_lite.grants.jwt_bearer import JWTBearerTokenProvider
@@ -40,6 +46,10 @@ SECOND_ACCESS_TOKEN = "at-second-K8jH6gF4dS2aQ0"
 ID_TOKEN = "it-Z9yX7wV5uT3sR1qPd4"
 _KEY = ec.generate_private_key(ec.SECP256R1())
 PRIVATE_KEY_PEM = _KEY.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+).decode("ascii")
+_DPOP_KEY = ec.generate_private_key(ec.SECP256R1())
+DPOP_KEY_PEM = _DPOP_KEY.private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
 ).decode("ascii")
 NO_WAIT = RetryPolicy(retries=2, backoff_factor=0.0, sleep=lambda _seconds: None)
@@ -142,6 +152,9 @@ def _providers(url: str) -> dict[str, Any]:
             url, client_auth=PrivateKeyJWT("cc", PRIVATE_KEY_PEM, alg="ES256"), **common
         ),
         "refresh": RefreshTokenProvider(url, "app", REFRESH_TOKEN, CLIENT_SECRET, **common),
+        "dpop": RefreshTokenProvider(
+            url, "app", REFRESH_TOKEN, CLIENT_SECRET, dpop_key=DPoPKey(DPOP_KEY_PEM), **common
+        ),
         "jwt_bearer": JWTBearerTokenProvider(
             url, "svc@example", "svc@example", PRIVATE_KEY_PEM, alg="ES256", **common
         ),
@@ -198,6 +211,10 @@ def test_no_secret_in_any_trace(
     secrets = [CLIENT_SECRET, REFRESH_TOKEN, ROTATED_REFRESH_TOKEN, ACCESS_TOKEN, ID_TOKEN]
     secrets.append(SECOND_ACCESS_TOKEN)
     secrets.append(PRIVATE_KEY_PEM)
+    secrets.append(DPOP_KEY_PEM)
+    dpop_d = _DPOP_KEY.private_numbers().private_value
+    secrets.append(base64.urlsafe_b64encode(dpop_d.to_bytes(32, "big")).rstrip(b"=").decode())
+    secrets.append(str(dpop_d))
     secrets.append(base64.b64encode(f"cc:{CLIENT_SECRET}".encode()).decode("ascii"))
     for request in handler.sent:  # the signed assertions, as the server received them
         for field in ("assertion", "client_assertion"):

@@ -149,6 +149,10 @@ class OIDCServer:
         self.issuer = f"http://127.0.0.1:{port}"
         self.config: dict[str, Any] = json.loads(CLIENTS_FILE.read_text(encoding="utf-8"))
         self.metadata: dict[str, Any] = {}
+        # Where tests may run the mutual-TLS terminator (tests/support/mtls_proxy.py), and the
+        # secret it shows the provider; the provider advertises it as mtls_endpoint_aliases.
+        self.mtls_port = 0
+        self.proxy_secret = ""
 
     # -- lifecycle -------------------------------------------------------
 
@@ -462,10 +466,14 @@ def start_oidc_server(access_token_ttl: int = 300, attempts: int = 3) -> OIDCSer
     last_error = ""
     for _ in range(attempts):
         port = _free_port()
+        mtls_port = _free_port()
+        proxy_secret = secrets.token_urlsafe(24)
         env = dict(os.environ)
         env.update(
             OIDC_PORT=str(port),
             OIDC_ACCESS_TOKEN_TTL=str(int(access_token_ttl)),
+            OIDC_MTLS_PORT=str(mtls_port),
+            OIDC_PROXY_SECRET=proxy_secret,
             NODE_ENV="test",
         )
         fd, log_name = tempfile.mkstemp(prefix="oidc-provider-", suffix=".log")
@@ -480,6 +488,7 @@ def start_oidc_server(access_token_ttl: int = 300, attempts: int = 3) -> OIDCSer
                 stderr=log,
             )
         server = OIDCServer(process, port, log_path, int(access_token_ttl))
+        server.mtls_port, server.proxy_secret = mtls_port, proxy_secret
         lines: queue.Queue[Optional[str]] = queue.Queue()
         threading.Thread(target=_reader, args=(process.stdout, lines), daemon=True).start()
         deadline = time.monotonic() + READY_TIMEOUT
