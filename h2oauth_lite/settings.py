@@ -20,6 +20,7 @@ from .errors import ConfigError
 
 __all__ = [
     "BATCH_SCHEDULER_VARIABLES",
+    "DEFAULT_PREFIX",
     "CloudEnvironment",
     "EnvSettings",
     "batch_scheduler",
@@ -28,6 +29,7 @@ __all__ = [
     "read_settings",
     "token_endpoint_override",
     "user_cache_dir",
+    "variable",
 ]
 
 URI = "H2O_AUTHN_URI"
@@ -41,6 +43,9 @@ CLIENT_AUTH_METHOD = "H2O_AUTHN_CLIENT_AUTH_METHOD"
 PRIVATE_KEY_FILE = "H2O_AUTHN_PRIVATE_KEY_FILE"
 PRIVATE_KEY_ID = "H2O_AUTHN_PRIVATE_KEY_ID"
 TIMEOUT = "H2O_AUTHN_TIMEOUT"
+TOKEN_STORE = "H2O_AUTHN_TOKEN_STORE"
+# read_settings(prefix="WAREHOUSE_") reads WAREHOUSE_URI, WAREHOUSE_CLIENT_ID, ...
+DEFAULT_PREFIX = "H2O_AUTHN_"
 CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
 CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
 CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
@@ -83,49 +88,77 @@ class EnvSettings:
     private_key_file: Optional[str] = None
     private_key_id: Optional[str] = None
     timeout: Optional[float] = None
+    token_store: Optional[str] = None
+    prefix: str = DEFAULT_PREFIX
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{name}={mask(value) if name in ('client_secret', 'refresh_token') else repr(value)}"
+            f"{name}={_shown(name, value)}"
             for name, value in self.__dict__.items()
-            if value is not None
+            if value is not None and not (name == "prefix" and value == DEFAULT_PREFIX)
         )
         return f"EnvSettings({shown})"
 
 
-def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
-    """Read the ``H2O_AUTHN_*`` variables.
+def _shown(name: str, value: object) -> str:
+    if name in ("client_secret", "refresh_token"):
+        return mask(str(value))
+    if name == "token_store" and isinstance(value, str) and "@" in value:
+        # A Redis URL may carry a password: show where, not who.
+        scheme, _, rest = value.partition("://")
+        return repr(f"{scheme}://***@{rest.rpartition('@')[2]}")
+    return repr(value)
+
+
+def variable(name: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """The variable ``name`` (an ``H2O_AUTHN_*`` constant) under ``prefix``."""
+    return prefix + name[len(DEFAULT_PREFIX) :]
+
+
+def read_settings(
+    environ: Optional[Mapping[str, str]] = None, *, prefix: str = DEFAULT_PREFIX
+) -> EnvSettings:
+    """Read the ``H2O_AUTHN_*`` variables (``<prefix>*`` with another ``prefix``).
 
     ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery)
     and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET`` is
     required too unless a refresh token, a private key or the ``none`` method
-    makes it optional.
+    makes it optional. ``prefix="WAREHOUSE_"`` reads ``WAREHOUSE_URI``,
+    ``WAREHOUSE_CLIENT_ID``... instead: a second client in the same process.
     """
+    if not prefix or not prefix.replace("_", "").isalnum():
+        raise ConfigError(f"an environment prefix is letters, digits and '_', got {prefix!r}")
+
+    def get(name: str) -> Optional[str]:
+        return _value(environ, variable(name, prefix))
+
     settings = EnvSettings(
-        token_url=_value(environ, URI),
-        issuer_url=_value(environ, ISSUER),
-        client_id=_value(environ, CLIENT_ID),
-        client_secret=_value(environ, CLIENT_SECRET),
-        scope=_value(environ, SCOPE),
-        audience=_value(environ, AUDIENCE),
-        refresh_token=_value(environ, REFRESH_TOKEN),
-        client_auth_method=_lower(_value(environ, CLIENT_AUTH_METHOD)),
-        private_key_file=_value(environ, PRIVATE_KEY_FILE),
-        private_key_id=_value(environ, PRIVATE_KEY_ID),
-        timeout=_seconds(environ, TIMEOUT),
+        token_url=get(URI),
+        issuer_url=get(ISSUER),
+        client_id=get(CLIENT_ID),
+        client_secret=get(CLIENT_SECRET),
+        scope=get(SCOPE),
+        audience=get(AUDIENCE),
+        refresh_token=get(REFRESH_TOKEN),
+        client_auth_method=_lower(get(CLIENT_AUTH_METHOD)),
+        private_key_file=get(PRIVATE_KEY_FILE),
+        private_key_id=get(PRIVATE_KEY_ID),
+        timeout=_seconds(environ, variable(TIMEOUT, prefix)),
+        token_store=get(TOKEN_STORE),
+        prefix=prefix,
     )
     missing = []
     if settings.token_url is None and settings.issuer_url is None:
-        missing.append(URI)
+        missing.append(variable(URI, prefix))
     if settings.client_id is None:
-        missing.append(CLIENT_ID)
+        missing.append(variable(CLIENT_ID, prefix))
     secret_optional = (
         settings.refresh_token is not None
         or settings.private_key_file is not None
         or settings.client_auth_method in ("none", "private_key_jwt")
     )
     if settings.client_secret is None and not secret_optional:
-        missing.append(CLIENT_SECRET)
+        missing.append(variable(CLIENT_SECRET, prefix))
     if missing:
         label = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")
