@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 RUFF_ARGS := --target-version py39 --line-length 100 --select E,F,W,I,B,UP,SIM,RUF \
 	--ignore UP007,UP045
 
-.PHONY: all venv npm oidc-auth test lint typecheck pytest demo bench bench-peers soak test-py39 clean
+.PHONY: all venv npm oidc-auth redis test lint typecheck pytest demo bench bench-fleet bench-peers soak test-py39 clean
 
 all: test
 
@@ -59,14 +59,31 @@ $(OIDC_AUTH_STAMP): tests/py_oidc_auth/requirements.txt
 		-r tests/py_oidc_auth/requirements.txt
 	touch $@
 
-pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)
+# A real redis-server (7.x) for the fleet tests: Debian 12 ships 7.0. Installed
+# with apt where the machine has it and we are root; elsewhere, say what to install.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server; \
+		else \
+			echo "redis-server is missing: install Redis 7 (e.g. apt-get install redis-server)"; \
+			exit 1; \
+		fi; \
+	}
+	@redis-server --version
+
+pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP) redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.demo
 
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(STAMP) $(NODE_STAMP) redis
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.fleet
+
+bench-fleet: $(STAMP) redis
+	$(BIN)/python -m tests.bench.fleet
 
 bench-peers: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.bench.peers

@@ -90,6 +90,11 @@ class RedisServer:
 
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
 
+    def version(self) -> str:
+        """The server's version, e.g. ``7.0.15``."""
+        info = self.client().info("server")
+        return str(info["redis_version"])
+
     def stop(self) -> None:
         self.kill()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -216,14 +216,12 @@ def _client_id(provider: SupportsGetToken) -> Optional[str]:
 
 
 def _same(entry: StoredEntry, other: Optional[StoredEntry]) -> bool:
+    """The same tokens; the expiry is not compared: a store that rebases expiries on
+    the reader's clock (Redis) returns the same entry with a slightly different one."""
     if other is None:
         return False
     token, seen = entry.token, other.token
-    return (
-        token.access_token == seen.access_token
-        and token.refresh_token == seen.refresh_token
-        and token.expires_at == seen.expires_at
-    )
+    return token.access_token == seen.access_token and token.refresh_token == seen.refresh_token
 
 
 def _hand_refresh_token(provider: SupportsGetToken, token: Token) -> None:

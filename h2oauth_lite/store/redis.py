@@ -35,7 +35,7 @@ from ..errors import ConfigError, TokenStoreError, TokenStoreUnavailableError
 from .base import StoredEntry
 from .file import TokenStoreWarning
 from .redis_scripts import ASIDE, READ, RELEASE, WRITE, decode_entry, encode_entry
-from .redis_url import check_redis_url, safe_redis_url
+from .redis_url import check_redis_url, safe_redis_url, split_store_options
 
 __all__ = [
     "DEFAULT_ENTRY_TTL",
@@ -77,16 +77,18 @@ class RedisTokenStore:
     CA bundle and the client certificate. Keys start with ``prefix``.
     ``lock_lease`` must outlast one refresh with the provider's retries;
     ``lock_timeout`` bounds a wait for the lock and must exceed the lease.
+    These four may also come in the URL's query (``?prefix=etl:&lock_lease=60``);
+    an argument wins over the URL.
     """
 
     def __init__(
         self,
         target: Union[str, Any],
         *,
-        prefix: str = DEFAULT_PREFIX,
-        lock_lease: Duration = DEFAULT_LOCK_LEASE,
-        lock_timeout: Duration = DEFAULT_LOCK_TIMEOUT,
-        entry_ttl: Duration = DEFAULT_ENTRY_TTL,
+        prefix: Optional[str] = None,
+        lock_lease: Optional[Duration] = None,
+        lock_timeout: Optional[Duration] = None,
+        entry_ttl: Optional[Duration] = None,
         socket_timeout: Duration = DEFAULT_SOCKET_TIMEOUT,
         connect_timeout: Duration = DEFAULT_CONNECT_TIMEOUT,
         ssl_ca_certs: Optional[str] = None,
@@ -94,18 +96,20 @@ class RedisTokenStore:
         ssl_keyfile: Optional[str] = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.lock_lease = to_seconds(lock_lease, "lock_lease", positive=True)
-        self.lock_timeout = to_seconds(lock_timeout, "lock_timeout", positive=True)
+        in_url: dict[str, str] = {}
+        if isinstance(target, str):
+            url, in_url = split_store_options(check_redis_url(target))
+        self.lock_lease = _seconds(lock_lease, in_url, "lock_lease", DEFAULT_LOCK_LEASE)
+        self.lock_timeout = _seconds(lock_timeout, in_url, "lock_timeout", DEFAULT_LOCK_TIMEOUT)
         if self.lock_timeout <= self.lock_lease:
             raise ConfigError(
                 "lock_timeout must exceed lock_lease, so a waiter outlives a dead holder's lease"
             )
-        self.entry_ttl = to_seconds(entry_ttl, "entry_ttl", positive=True)
-        self.prefix = prefix
+        self.entry_ttl = _seconds(entry_ttl, in_url, "entry_ttl", DEFAULT_ENTRY_TTL)
+        self.prefix = prefix if prefix is not None else in_url.get("prefix", DEFAULT_PREFIX)
         self._clock = clock
         self._contacted = False
         if isinstance(target, str):
-            url = check_redis_url(target)
             self.url = safe_redis_url(url)
             self._password = _password_of(url)
             redis = _redis()
@@ -272,6 +276,18 @@ def _unreachable(exc: Exception, errors: Any) -> bool:
     if isinstance(exc, errors.TimeoutError):
         return True
     return isinstance(exc, errors.ConnectionError) and "connecting to" in str(exc)
+
+
+def _seconds(given: Optional[Duration], in_url: dict[str, str], name: str, default: float) -> float:
+    if given is not None:
+        return to_seconds(given, name, positive=True)
+    if name not in in_url:
+        return default
+    try:
+        return to_seconds(float(in_url[name]), name, positive=True)
+    except ValueError:
+        message = f"the Redis URL option {name} must be a positive number of seconds"
+        raise ConfigError(message) from None
 
 
 def _kind(exc: BaseException) -> str:

@@ -1,18 +1,29 @@
 """Redis URLs: checked before redis-py sees them, and shown without their password. Pure.
 
 Forms: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...``
-(TLS) and ``unix://[[user]:password@]/path/to/socket[?db=N]``.
+(TLS) and ``unix://[[user]:password@]/path/to/socket[?db=N]``. The store's
+own options may ride in the query (``?prefix=etl:&lock_lease=60``), so one
+environment variable configures it; they are taken out before redis-py
+reads the URL.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ConfigError
 
-__all__ = ["REDIS_SCHEMES", "check_redis_url", "is_redis_url", "safe_redis_url"]
+__all__ = [
+    "REDIS_SCHEMES",
+    "STORE_OPTIONS",
+    "check_redis_url",
+    "is_redis_url",
+    "safe_redis_url",
+    "split_store_options",
+]
 
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+STORE_OPTIONS = ("prefix", "lock_lease", "lock_timeout", "entry_ttl")
 
 
 def is_redis_url(text: str) -> bool:
@@ -59,3 +70,12 @@ def check_redis_url(url: str) -> str:
     if not db.isdigit():
         raise ConfigError(f"the Redis URL {shown} names database {db!r}; expected a number")
     return url
+
+
+def split_store_options(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without the store's own query options, and those options."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = {name: value for name, value in query if name in STORE_OPTIONS}
+    rest = [(name, value) for name, value in query if name not in STORE_OPTIONS]
+    return urlunsplit(parts._replace(query=urlencode(rest))), options
