@@ -17,8 +17,8 @@ could resend a spent one.
 
 When a shared store stops answering (TokenStoreUnavailableError), the cache
 refreshes on its own, warns once, and shares again when the store answers:
-a token it refreshed meanwhile is written back unless the store holds a
-newer generation.
+a token it refreshed meanwhile is written back at its first contact with
+the store again, unless the store holds a newer generation.
 
 An entry names the client it was written for; a cache of another client
 refuses it (ConfigError) rather than serving that client's tokens or
@@ -113,7 +113,11 @@ class StoreLink:
         try:
             with self.store.lock(self.key):
                 stored = self._read()
-                self._came_back()
+                if self._came_back() and self._held is not None and self._behind(stored):
+                    # Refreshed while the store was down: the store catches up with us
+                    # before anyone else reads the refresh token we spent meanwhile.
+                    self._write(self._held, self._generation)
+                    stored = self._seen
                 if stored is not None and self._newer(stored):
                     _hand_refresh_token(provider, stored.token)
                     self._seen, self._held = stored, stored.token
@@ -122,11 +126,6 @@ class StoreLink:
                         logger.debug("using the token another process stored for %s", self.key)
                         result = stored.token
                         return result
-                elif self._held is not None and self._behind(stored) and fresh(self._held):
-                    # Refreshed while the store was down: the store catches up with us.
-                    result = self._held
-                    self._write(result, self._generation)
-                    return result
                 base = max(self._generation, stored.generation if stored is not None else 0)
                 result = provider.get_token()
                 self._write(result, base + 1)
@@ -202,10 +201,13 @@ class StoreLink:
             stacklevel=2,
         )
 
-    def _came_back(self) -> None:
-        if self._down:
-            self._down = False
-            logger.warning("token store %s answers again; sharing tokens", self.store.describe())
+    def _came_back(self) -> bool:
+        """True once, when the store answers after an outage."""
+        if not self._down:
+            return False
+        self._down = False
+        logger.warning("token store %s answers again; sharing tokens", self.store.describe())
+        return True
 
 
 def _client_id(provider: SupportsGetToken) -> Optional[str]:

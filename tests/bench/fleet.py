@@ -19,8 +19,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
 
 from tests.fleet_idp import SEED, FleetIdP
 from tests.loopback import LoopbackServer
@@ -93,7 +93,7 @@ def run_fleet(
     hosts: int = HOSTS,
     processes: int = PROCESSES,
     threads: int = THREADS,
-    during: Optional[Callable[[float], None]] = None,
+    during: Callable[[float], None] | None = None,
 ) -> FleetFigures:
     """Run the fleet; ``during(start)`` runs here meanwhile (``start``: monotonic start time)."""
     start_at = time.time() + START_DELAY
@@ -109,7 +109,9 @@ def run_fleet(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                preexec_fn=(lambda g=group: os.setpgid(0, g)),  # a host is one process group
+                # A host is one process group. setpgid is async-signal-safe, so the
+                # server threads running here cannot deadlock the child before exec.
+                preexec_fn=(lambda g=group: os.setpgid(0, g)),
             )
             group = group or worker.pid
             workers.append(worker)
@@ -205,8 +207,10 @@ def main() -> int:
         print("redis-server is missing: run `make redis`")
         return 1
     redis = RedisServer(binary).start()
-    print(f"fleet: {HOSTS} hosts x {PROCESSES} processes x {THREADS} threads, "
-          f"{TTL:g} s access tokens, {SECONDS:g} s runs; redis-server {redis.version()}")  # fmt: skip
+    print(
+        f"fleet: {HOSTS} hosts x {PROCESSES} processes x {THREADS} threads, "
+        f"{TTL:g} s access tokens, {SECONDS:g} s runs; redis-server {redis.version()}"
+    )
     try:
         with tempfile.TemporaryDirectory() as workdir:
             for grant, store in (
