@@ -165,12 +165,13 @@ def test_without_a_store_the_second_run_spends_the_seed_again(loopback: Loopback
 
 
 def test_no_path_but_a_redis_store_imports_redis(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.json")
     code = f"""
         import json, sys
         import h2oauth_lite
         after_import = "redis" in sys.modules
         env = {{"H2O_AUTHN_URI": "https://idp.test/token", "H2O_AUTHN_CLIENT_ID": "c",
-               "H2O_AUTHN_CLIENT_SECRET": "s", "H2O_AUTHN_TOKEN_STORE": {str(tmp_path / "s.json")!r}}}
+               "H2O_AUTHN_CLIENT_SECRET": "s", "H2O_AUTHN_TOKEN_STORE": {path!r}}}
         h2oauth_lite.from_env(env)
         h2oauth_lite.TokenStoreBackend, h2oauth_lite.StoreKey
         after_file_store = "redis" in sys.modules
