@@ -11,6 +11,8 @@ a real redis-server run here. ``make bench`` prints the figures:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -201,6 +203,26 @@ def lock_holder_killed(
     return figures, recovery
 
 
+def sequential_runs(redis: RedisServer, workdir: str, runs: int = 8) -> list[str]:
+    """``h2oauth-lite token`` run after run with a rotating refresh token: file store, Redis."""
+    from tests.test_env_store import _env, sequential_cli_runs
+
+    lines = []
+    for name, store in (("default file store", ""), ("Redis", redis.url)):
+        idp = FleetIdP(0.1)  # expired by the next run, or nearly
+        with LoopbackServer(idp) as server:
+            env = _env(server.url, store, XDG_CACHE_HOME=os.path.join(workdir, "cli-cache"))
+            if not store:
+                env.pop("H2O_AUTHN_TOKEN_STORE")
+            codes = sequential_cli_runs(idp, env, runs)
+        lines.append(
+            f"{runs} sequential `h2oauth-lite token` runs, rotating refresh token, {name}: "
+            f"{codes.count(0)} succeeded, {idp.token_requests} refreshes, "
+            f"{idp.invalid_grant} invalid_grant"
+        )
+    return lines
+
+
 def main() -> int:
     binary = redis_binary()
     if binary is None:
@@ -235,12 +257,15 @@ def main() -> int:
                   f"{sorted(set(figures.store_warnings))}")  # fmt: skip
             redis.client().flushall()
             idp = FleetIdP(TTL)
-            with LoopbackServer(idp) as server:
+            # The killed worker's connection resets; the server would print its traceback.
+            with LoopbackServer(idp) as server, contextlib.redirect_stderr(io.StringIO()):
                 figures, recovery = lock_holder_killed(redis, idp, server.url, workdir)
             print(f"  lock holder SIGKILLed mid-refresh (rotating, 3 s lease): next token "
                   f"{recovery:.2f} s after the kill; family revoked: {idp.family_revoked}; "
                   f"{figures.invalid_grant} invalid_grant; exit codes "
                   f"{sorted(figures.exit_codes)}")  # fmt: skip
+            for line in sequential_runs(redis, workdir):
+                print("  " + line)
         from tests.bench.store_costs import report
 
         for line in report(redis):
