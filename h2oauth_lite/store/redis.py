@@ -109,6 +109,9 @@ class RedisTokenStore:
         self.prefix = prefix if prefix is not None else in_url.get("prefix", DEFAULT_PREFIX)
         self._clock = clock
         self._contacted = False
+        # Locks this store may hold without knowing it: a SET NX that timed out may still
+        # have been applied. Released (by owner) at the next lock, not left for the lease.
+        self._orphans: list[tuple[str, str]] = []
         if isinstance(target, str):
             self.url = safe_redis_url(url)
             self._password = _password_of(url)
@@ -188,7 +191,8 @@ class RedisTokenStore:
         lease_ms = max(1, int(self.lock_lease * 1000))
         deadline = time.monotonic() + self.lock_timeout
         delay = _POLL
-        while not self._call(lambda: self._client.set(name, owner, nx=True, px=lease_ms)):
+        self._release_orphans()
+        while not self._try_lock(name, owner, lease_ms):
             if time.monotonic() >= deadline:
                 raise TokenStoreError(
                     f"timed out after {self.lock_timeout:g} s waiting for the token store lock "
@@ -203,8 +207,24 @@ class RedisTokenStore:
             try:
                 self._release(keys=[name], args=[owner])
             except self._errors.RedisError as exc:
-                # The lease ends it anyway; failing here would make a caller refresh twice.
-                logger.debug("lock of %s not released (%s); its lease ends it", key, _kind(exc))
+                # Failing here would make a caller refresh twice; released at the next lock.
+                logger.debug("lock of %s not released (%s); released later", key, _kind(exc))
+                self._orphans.append((name, owner))
+
+    def _try_lock(self, name: str, owner: str, lease_ms: int) -> bool:
+        try:
+            return bool(self._call(lambda: self._client.set(name, owner, nx=True, px=lease_ms)))
+        except TokenStoreUnavailableError:
+            self._orphans.append((name, owner))
+            raise
+
+    def _release_orphans(self) -> None:
+        orphans, self._orphans = self._orphans, []
+        for name, owner in orphans:
+            try:
+                self._release(keys=[name], args=[owner])
+            except self._errors.RedisError:
+                self._orphans.append((name, owner))
 
     def describe(self) -> str:
         """The Redis URL without user, password or query."""

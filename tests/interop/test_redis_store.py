@@ -356,3 +356,48 @@ def test_fleet_recovers_within_one_lease_when_the_lock_holder_is_killed(
     assert recovery <= 3.0 + 1.0  # one lease, and the refresh itself
     assert not idp.family_revoked and idp.invalid_grant == 0
     assert figures.caller_errors == 0
+
+
+def test_a_frozen_redis_is_slow_not_fatal_and_sharing_resumes_when_it_thaws(
+    redis_server: RedisServer, loopback: Loopback
+) -> None:
+    import os
+    import signal
+
+    idp = FleetIdP(ttl=60)
+    url = loopback(idp).url
+    caches = []
+    for _ in range(2):
+        store = RedisTokenStore(redis_server.url, socket_timeout=0.3, connect_timeout=0.3)
+        options = {"store": store, "key": StoreKey(url, "svc")}
+        caches.append(from_env(_cc_env(url, "none"), cache_options=options))
+    first, second = caches
+    shared = first.get_token().access_token
+    assert second.get_token().access_token == shared and idp.token_requests == 1
+    assert redis_server.process is not None
+    os.kill(redis_server.process.pid, signal.SIGSTOP)  # accepts, never answers
+    try:
+        with pytest.warns(TokenStoreWarning, match="does not answer"):
+            first.invalidate()
+            start = time.monotonic()
+            assert first.get_token().access_token != shared  # on its own, within the timeout
+            assert time.monotonic() - start < 3
+    finally:
+        os.kill(redis_server.process.pid, signal.SIGCONT)
+    first.invalidate()
+    start = time.monotonic()
+    fresh = first.get_token().access_token  # Redis answers again: written there
+    # The lock request that timed out during the freeze was applied when Redis
+    # thawed; its owner releases it rather than leave the fleet waiting a lease.
+    assert time.monotonic() - start < 5
+    second.invalidate()
+    assert second.get_token().access_token == fresh  # ...and shared
+    assert idp.token_requests == 3
+
+
+def test_a_redis_url_is_refused_where_logins_need_a_file(tmp_path: Path) -> None:
+    from tests.test_env_store import _cli
+
+    result = _cli({}, "--host", "https://app.test", "--store", f"redis://:{PASSWORD}@h/0")
+    assert result.returncode == 1 and "environment mode only" in result.stderr
+    assert PASSWORD not in result.stderr
