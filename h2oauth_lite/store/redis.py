@@ -267,7 +267,10 @@ class RedisTokenStore:
 
     def _fault(self, exc: Exception) -> TokenStoreError:
         errors = self._errors
-        if isinstance(exc, errors.AuthenticationError):
+        # Older redis-py raises a plain ResponseError for WRONGPASS and NOAUTH.
+        if isinstance(exc, errors.AuthenticationError) or str(exc).startswith(
+            ("WRONGPASS", "NOAUTH")
+        ):
             reason = "authentication failed (wrong user or password?)"
         elif isinstance(exc, errors.NoPermissionError) or "NOPERM" in str(exc):
             reason = "permission denied by an ACL"
