@@ -143,9 +143,10 @@ class RedisTokenStore:
             redis = _redis()
             if not isinstance(target, redis.Redis):
                 raise TypeError("RedisTokenStore needs a URL or a redis.Redis client")
-            self._client = target
+            self._client = target  # its timeouts and retries are the caller's to choose
             self.url = _describe_client(target)
             self._password = None
+        self._owns_client = isinstance(target, str)
         self._errors = redis.exceptions
         self._read = self._client.register_script(READ)
         self._write = self._client.register_script(WRITE)
@@ -236,7 +237,8 @@ class RedisTokenStore:
 
     def close(self) -> None:
         """Close the connections (only those of a client this store made)."""
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
 
     def __repr__(self) -> str:
         return f"RedisTokenStore({self.url!r})"

@@ -401,3 +401,17 @@ def test_a_redis_url_is_refused_where_logins_need_a_file(tmp_path: Path) -> None
     result = _cli({}, "--host", "https://app.test", "--store", f"redis://:{PASSWORD}@h/0")
     assert result.returncode == 1 and "environment mode only" in result.stderr
     assert PASSWORD not in result.stderr
+
+
+def test_a_store_on_a_client_you_built_uses_it_and_leaves_it_open(
+    redis_server: RedisServer,
+) -> None:
+    client = redis_server.client()
+    store = RedisTokenStore(client, prefix="mine:")
+    store.write_entry(KEY, _entry("own", 1))
+    assert client.exists(f"mine:token:{KEY}")
+    assert repr(store) == f"RedisTokenStore('redis://127.0.0.1:{redis_server.port}/0')"
+    store.close()
+    assert client.ping()  # the caller's client: not ours to close
+    with pytest.raises(TypeError, match=r"redis\.Redis"):
+        RedisTokenStore(object())
