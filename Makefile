@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 # checks that these and setup.cfg agree).
 MIN_VENV ?= .venv-min
 MIN_PYTHON ?= $(if $(wildcard $(PY39)),$(PY39),$(PYTHON))
-MIN_REQUIREMENTS := requests==2.30.0 urllib3==2.0.7 PyJWT[crypto]==2.4.0
+MIN_REQUIREMENTS := requests==2.30.0 urllib3==2.0.7 PyJWT[crypto]==2.4.0 redis==4.2.0
 MIN_STAMP := $(MIN_VENV)/.installed
 
 # ruff cannot read setup.cfg, so its settings live here, once. Optional[X]
@@ -32,8 +32,8 @@ MIN_STAMP := $(MIN_VENV)/.installed
 RUFF_ARGS := --target-version py39 --line-length 100 --select E,F,W,I,B,UP,SIM,RUF \
 	--ignore UP007,UP045
 
-.PHONY: all venv npm oidc-auth airflow test lint typecheck pytest test-min demo bench \
-	bench-airflow bench-peers soak test-py39 clean
+.PHONY: all venv npm oidc-auth airflow redis test lint typecheck pytest test-min demo bench \
+	bench-airflow bench-fleet bench-peers soak test-py39 clean
 
 all: test
 
@@ -89,7 +89,20 @@ $(AIRFLOW_STAMP): $(AIRFLOW_REQUIREMENTS) setup.cfg setup.py
 		echo "airflow: $(AIRFLOW_PYTHON) is not Python 3.10+, so the Airflow tests will skip"; \
 	fi
 
-pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP) $(AIRFLOW_STAMP)
+# A real redis-server (7.x) for the fleet tests: Debian 12 ships 7.0. Installed
+# with apt where the machine has it and we are root; elsewhere, say what to install.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server; \
+		else \
+			echo "redis-server is missing: install Redis 7 (e.g. apt-get install redis-server)"; \
+			exit 1; \
+		fi; \
+	}
+	@redis-server --version
+
+pytest: $(STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP) $(AIRFLOW_STAMP) redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(MIN_STAMP): setup.cfg setup.py Makefile
@@ -102,15 +115,19 @@ $(MIN_STAMP): setup.cfg setup.py Makefile
 
 # The Airflow suite runs in Airflow's own venv with Airflow's pinned requests, so it
 # proves nothing about the floors; `make pytest` runs it.
-test-min: $(MIN_STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP)
+test-min: $(MIN_STAMP) $(NODE_STAMP) $(OIDC_AUTH_STAMP) redis
 	H2OAUTH_LITE_MIN_REQUIREMENTS="$(MIN_REQUIREMENTS)" OIDC_AUTH_PYTHON=$(OIDC_AUTH_VENV)/bin/python \
 		$(MIN_VENV)/bin/python -m pytest --ignore=tests/interop/test_airflow.py $(PYTEST_ARGS)
 
 demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m tests.demo
 
-bench: $(STAMP) $(NODE_STAMP)
+bench: $(STAMP) $(NODE_STAMP) redis
 	$(BIN)/python -m tests.bench.run
+	$(BIN)/python -m tests.bench.fleet
+
+bench-fleet: $(STAMP) redis
+	$(BIN)/python -m tests.bench.fleet
 
 bench-airflow: $(STAMP) $(AIRFLOW_STAMP)
 	$(BIN)/python -m tests.bench.airflow

@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "FlowTimeoutError": "errors",
     "NotInteractiveError": "errors",
     "TokenStoreError": "errors",
+    "TokenStoreUnavailableError": "errors",
     "DiscoveryError": "errors",
     "DiscoveryLookupError": "errors",
     "SupportsGetToken": "protocols",
@@ -49,6 +50,10 @@ _EXPORTS: dict[str, str] = {
     "AuthCache": "cache",
     "TokenStore": "store.file",
     "TokenStoreWarning": "store.file",
+    "TokenStoreBackend": "store.base",
+    "StoredEntry": "store.base",
+    "StoreKey": "store.keys",
+    "RedisTokenStore": "store.redis",
     "LoginServer": "login.server",
     "Config": "login.server",
     "DeviceFlow": "login.device",
@@ -143,6 +148,9 @@ if TYPE_CHECKING:
         TokenStoreError as TokenStoreError,
     )
     from .errors import (
+        TokenStoreUnavailableError as TokenStoreUnavailableError,
+    )
+    from .errors import (
         TransportError as TransportError,
     )
     from .grants.client_credentials import (
@@ -190,11 +198,23 @@ if TYPE_CHECKING:
     from .protocols import (
         SupportsGetToken as SupportsGetToken,
     )
+    from .store.base import (
+        StoredEntry as StoredEntry,
+    )
+    from .store.base import (
+        TokenStoreBackend as TokenStoreBackend,
+    )
     from .store.file import (
         TokenStore as TokenStore,
     )
     from .store.file import (
         TokenStoreWarning as TokenStoreWarning,
+    )
+    from .store.keys import (
+        StoreKey as StoreKey,
+    )
+    from .store.redis import (
+        RedisTokenStore as RedisTokenStore,
     )
     from .token import (
         AccessToken as AccessToken,

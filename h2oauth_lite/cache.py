@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._fork import after_fork_in_child
 from ._log import logger
@@ -43,7 +43,8 @@ from .store.link import store_link
 from .token import AccessToken, Token, TokenLike
 
 if TYPE_CHECKING:
-    from .store.file import TokenStore
+    from .store.base import TokenStoreBackend
+    from .store.keys import StoreKey
 
 __all__ = ["DEFAULT_EXPIRY_THRESHOLD", "AuthCache"]
 
@@ -86,10 +87,13 @@ class AuthCache:
     ``refresh_ahead`` (default: automatic, see the module notes; ``0``
     turns it off) is how long before the expiry one background thread starts
     fetching the next token while callers keep the current one.
-    With ``store`` (a :class:`~h2oauth_lite.TokenStore`) and ``key`` (the host),
-    tokens persist across runs and processes refresh once between them; the
-    entry belongs to the provider's ``client_id``, and a cache of another
-    client raises ConfigError rather than use it.
+    With ``store`` (a :class:`~h2oauth_lite.TokenStore`, a
+    :class:`~h2oauth_lite.RedisTokenStore` or any
+    :class:`~h2oauth_lite.TokenStoreBackend`) and ``key`` (the host, or a
+    :class:`~h2oauth_lite.StoreKey` naming the client too), tokens persist
+    across runs and processes refresh once between them; the entry belongs to
+    the provider's ``client_id``, and a cache of another client raises
+    ConfigError rather than use it. The store is read only when a refresh is due.
     ``max_token_age`` (default: none) makes a token due for refresh that long
     after it was fetched even when it would live longer.
     """
@@ -103,8 +107,8 @@ class AuthCache:
         max_token_age: Optional[Duration] = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        store: Optional[TokenStore] = None,
-        key: Optional[str] = None,
+        store: Optional[TokenStoreBackend] = None,
+        key: Optional[Union[str, StoreKey]] = None,
     ) -> None:
         if not isinstance(provider, SupportsGetToken):
             raise TypeError("AuthCache needs a provider with a get_token() method")

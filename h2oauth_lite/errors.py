@@ -23,6 +23,7 @@ __all__ = [
     "NotInteractiveError",
     "TokenEndpointError",
     "TokenStoreError",
+    "TokenStoreUnavailableError",
     "TransportError",
 ]
 
@@ -37,6 +38,13 @@ class ConfigError(AuthError, RuntimeError):
 
 class TokenStoreError(ConfigError):
     """The token store file cannot be written, or its lock cannot be taken in time."""
+
+
+class TokenStoreUnavailableError(TokenStoreError):
+    """A shared token store that answered before does not answer now (down, slow, restarted).
+
+    A cache then serves from its own single flight until the store answers again.
+    """
 
 
 class TransportError(AuthError):

@@ -20,6 +20,7 @@ from .errors import ConfigError
 
 __all__ = [
     "BATCH_SCHEDULER_VARIABLES",
+    "DEFAULT_PREFIX",
     "VARIABLES",
     "CloudEnvironment",
     "EnvSettings",
@@ -28,6 +29,7 @@ __all__ = [
     "cloud_environment",
     "environ_with",
     "read_settings",
+    "read_variable",
     "token_endpoint_override",
     "user_cache_dir",
     "variable",
@@ -49,6 +51,9 @@ DPOP_KEY_FILE = "H2O_AUTHN_DPOP_KEY_FILE"
 TLS_CERT_FILE = "H2O_AUTHN_TLS_CERT_FILE"
 TLS_KEY_FILE = "H2O_AUTHN_TLS_KEY_FILE"
 RESOURCE = "H2O_AUTHN_RESOURCE"
+TOKEN_STORE = "H2O_AUTHN_TOKEN_STORE"
+# read_settings(prefix="WAREHOUSE_") reads WAREHOUSE_URI, WAREHOUSE_CLIENT_ID, ...
+DEFAULT_PREFIX = "H2O_AUTHN_"
 CLOUD_TOKEN_ENDPOINT_URL = "H2O_CLOUD_TOKEN_ENDPOINT_URL"
 CLOUD_DISCOVERY = "H2O_CLOUD_DISCOVERY"
 CLOUD_ENVIRONMENT = "H2O_CLOUD_ENVIRONMENT"
@@ -73,6 +78,7 @@ VARIABLES = {
     TLS_CERT_FILE: "a client certificate for mutual TLS (RFC 8705)",
     TLS_KEY_FILE: "its private key, when not in the certificate file",
     RESOURCE: "resource indicators (RFC 8707), separated by spaces",
+    TOKEN_STORE: "a token store file path, a redis:// URL, or none",
 }
 
 # A job under one of these schedulers has no person at the terminal, even
@@ -88,7 +94,7 @@ BATCH_SCHEDULER_VARIABLES = (
 )
 
 
-def variable(environ: Optional[Mapping[str, str]], name: str) -> Optional[str]:
+def read_variable(name: str, environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """One variable, stripped; None when unset or blank (``environ``: default os.environ)."""
     return _value(environ, name)
 
@@ -123,54 +129,86 @@ class EnvSettings:
     tls_key_file: Optional[str] = None
     # Several resource indicators are separated by white space (a URI holds none).
     resource: Optional[tuple[str, ...]] = None
+    token_store: Optional[str] = None
+    prefix: str = DEFAULT_PREFIX
 
     def __repr__(self) -> str:
         shown = ", ".join(
-            f"{name}={mask(value) if name in ('client_secret', 'refresh_token') else repr(value)}"
+            f"{name}={_shown(name, value)}"
             for name, value in self.__dict__.items()
-            if value is not None and value is not False
+            if value is not None
+            and value is not False
+            and not (name == "prefix" and value == DEFAULT_PREFIX)
         )
         return f"EnvSettings({shown})"
 
 
-def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
-    """Read the ``H2O_AUTHN_*`` variables.
+def _shown(name: str, value: object) -> str:
+    if name in ("client_secret", "refresh_token"):
+        return mask(str(value))
+    if name == "token_store" and isinstance(value, str) and "@" in value:
+        # A Redis URL may carry a password: show where, not who.
+        scheme, _, rest = value.partition("://")
+        return repr(f"{scheme}://***@{rest.rpartition('@')[2]}")
+    return repr(value)
+
+
+def variable(name: str, prefix: str = DEFAULT_PREFIX) -> str:
+    """The variable ``name`` (an ``H2O_AUTHN_*`` constant) under ``prefix``."""
+    return prefix + name[len(DEFAULT_PREFIX) :]
+
+
+def read_settings(
+    environ: Optional[Mapping[str, str]] = None, *, prefix: str = DEFAULT_PREFIX
+) -> EnvSettings:
+    """Read the ``H2O_AUTHN_*`` variables (``<prefix>*`` with another ``prefix``).
 
     ``H2O_AUTHN_URI`` (the token endpoint) or ``H2O_AUTHN_ISSUER`` (discovery),
     not both, and ``H2O_AUTHN_CLIENT_ID`` are required; ``H2O_AUTHN_CLIENT_SECRET``
     is required too unless a refresh token, a private key, a TLS client
     certificate or the ``none`` method makes it optional.
     ``H2O_AUTHN_TLS_KEY_FILE`` needs ``H2O_AUTHN_TLS_CERT_FILE``. The ConfigError
-    names every missing variable and its alternatives.
+    names every missing variable and its alternatives. ``prefix="WAREHOUSE_"``
+    reads ``WAREHOUSE_URI``, ``WAREHOUSE_CLIENT_ID``... instead: a second client
+    in the same process.
     """
+    if not prefix or not prefix.replace("_", "").isalnum():
+        raise ConfigError(f"an environment prefix is letters, digits and '_', got {prefix!r}")
+
+    def get(name: str) -> Optional[str]:
+        return _value(environ, variable(name, prefix))
+
     settings = EnvSettings(
-        token_url=_value(environ, URI),
-        issuer_url=_value(environ, ISSUER),
-        client_id=_value(environ, CLIENT_ID),
-        client_secret=_value(environ, CLIENT_SECRET),
-        scope=_value(environ, SCOPE),
-        audience=_value(environ, AUDIENCE),
-        refresh_token=_value(environ, REFRESH_TOKEN),
-        client_auth_method=_lower(_value(environ, CLIENT_AUTH_METHOD)),
-        private_key_file=_value(environ, PRIVATE_KEY_FILE),
-        private_key_id=_value(environ, PRIVATE_KEY_ID),
-        timeout=_seconds(environ, TIMEOUT),
-        allow_insecure_http=_flag(environ, ALLOW_INSECURE_HTTP),
-        dpop_key_file=_value(environ, DPOP_KEY_FILE),
-        tls_cert_file=_value(environ, TLS_CERT_FILE),
-        tls_key_file=_value(environ, TLS_KEY_FILE),
-        resource=_words(environ, RESOURCE),
+        token_url=get(URI),
+        issuer_url=get(ISSUER),
+        client_id=get(CLIENT_ID),
+        client_secret=get(CLIENT_SECRET),
+        scope=get(SCOPE),
+        audience=get(AUDIENCE),
+        refresh_token=get(REFRESH_TOKEN),
+        client_auth_method=_lower(get(CLIENT_AUTH_METHOD)),
+        private_key_file=get(PRIVATE_KEY_FILE),
+        private_key_id=get(PRIVATE_KEY_ID),
+        timeout=_seconds(environ, variable(TIMEOUT, prefix)),
+        allow_insecure_http=_flag(environ, variable(ALLOW_INSECURE_HTTP, prefix)),
+        dpop_key_file=get(DPOP_KEY_FILE),
+        tls_cert_file=get(TLS_CERT_FILE),
+        tls_key_file=get(TLS_KEY_FILE),
+        resource=_words(environ, variable(RESOURCE, prefix)),
+        token_store=get(TOKEN_STORE),
+        prefix=prefix,
     )
     if settings.token_url is not None and settings.issuer_url is not None:
         raise ConfigError(
-            f"both {URI} (the token endpoint) and {ISSUER} (discovery) are set; "
+            f"both {variable(URI, prefix)} (the token endpoint) and {variable(ISSUER, prefix)} "
+            "(discovery) are set; "
             "set only one of them"
         )
     missing = []
     if settings.token_url is None and settings.issuer_url is None:
-        missing.append(f"{URI} (or {ISSUER})")
+        missing.append(f"{variable(URI, prefix)} (or {variable(ISSUER, prefix)})")
     if settings.client_id is None:
-        missing.append(CLIENT_ID)
+        missing.append(variable(CLIENT_ID, prefix))
     secret_optional = (
         settings.refresh_token is not None
         or settings.private_key_file is not None
@@ -180,11 +218,12 @@ def read_settings(environ: Optional[Mapping[str, str]] = None) -> EnvSettings:
     )
     if settings.client_secret is None and not secret_optional:
         missing.append(
-            f"{CLIENT_SECRET} (or {REFRESH_TOKEN} for the refresh grant, or "
-            f"{PRIVATE_KEY_FILE} for private_key_jwt, or {TLS_CERT_FILE} for tls_client_auth)"
+            f"{variable(CLIENT_SECRET, prefix)} (or {variable(REFRESH_TOKEN, prefix)} for the "
+            f"refresh grant, or {variable(PRIVATE_KEY_FILE, prefix)} for private_key_jwt, or "
+            f"{variable(TLS_CERT_FILE, prefix)} for tls_client_auth)"
         )
     if settings.tls_key_file is not None and settings.tls_cert_file is None:
-        missing.append(TLS_CERT_FILE)
+        missing.append(variable(TLS_CERT_FILE, prefix))
     if missing:
         label = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"Missing environment {label}: {', '.join(missing)}")

@@ -6,8 +6,10 @@ import argparse
 from typing import Optional
 
 from ..durations import to_seconds
+from ..errors import ConfigError
 from ..login.server import DEFAULT_SCOPE, LoginServer
 from ..store.file import TokenStore
+from ..store.redis_url import is_redis_url
 
 __all__ = [
     "EXIT_ERROR",
@@ -30,7 +32,12 @@ class UsageError(Exception):
 
 
 def add_store_options(parser: argparse.ArgumentParser, *, server: bool = True) -> None:
-    parser.add_argument("--store", metavar="PATH", help="token store file (default: user cache)")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="token store file (default: user cache); for `token` in environment mode "
+        "also a redis:// or rediss:// URL",
+    )
     if not server:
         return
     parser.add_argument("--host", metavar="URL", help="a py-oidc-auth server")
@@ -63,6 +70,12 @@ def seconds(text: str) -> float:
 
 
 def store(args: argparse.Namespace) -> TokenStore:
+    if args.store and is_redis_url(args.store):
+        # Logins live in the file store; a Redis URL here would become a file name.
+        raise ConfigError(
+            "a Redis --store works in environment mode only (h2oauth-lite token without "
+            "--host or --issuer); logins use a token store file"
+        )
     return TokenStore(args.store) if args.store else TokenStore()
 
 

@@ -4,20 +4,23 @@ With ``--host`` or ``--issuer`` the token comes from the token store (refreshed
 when due, never an interactive login: exit 3 when one is needed); without
 them, from the ``H2O_AUTHN_*`` variables (environment mode), where
 ``--scope`` and ``--client-id`` stand in for ``H2O_AUTHN_SCOPE`` and
-``H2O_AUTHN_CLIENT_ID``. ``--header`` prints the whole ``Authorization``
-value instead. A token that is not a Bearer token is noted on stderr; a
-DPoP-bound one cannot be used as a bare header (every request needs its own
-proof), so ``--header`` refuses it.
+``H2O_AUTHN_CLIENT_ID``. Environment mode keeps its token (and a rotated
+refresh token) in a store, so the next run continues from it: ``--store``
+(a file or a Redis URL), else ``H2O_AUTHN_TOKEN_STORE``, else the default
+file store; ``--no-store`` (or ``H2O_AUTHN_TOKEN_STORE=none``) keeps nothing.
+``--header`` prints the whole ``Authorization`` value instead. A token that
+is not a Bearer token is noted on stderr; a DPoP-bound one cannot be used as
+a bare header (every request needs its own proof), so ``--header`` refuses it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, Union
 
 from .. import settings
-from .common import EXIT_USAGE, add_store_options, login_server, store
+from .common import EXIT_USAGE, UsageError, add_store_options, login_server, store
 
 __all__ = ["add_command"]
 
@@ -38,6 +41,12 @@ def add_command(commands: Any) -> None:
         help="print the Authorization header value ('Bearer <token>') instead of the token",
     )
     add_store_options(token)
+    token.add_argument(
+        "--no-store",
+        action="store_true",
+        help="environment mode: keep no token between runs (default: --store, "
+        "else H2O_AUTHN_TOKEN_STORE, else the default token store file)",
+    )
     token.set_defaults(run=run, parser=token)
 
 
@@ -50,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ..environment import from_env
 
+        if args.no_store and args.store:
+            raise UsageError("give --store or --no-store, not both")
         environ = settings.environ_with(
             {
                 settings.SCOPE: args.scope,
@@ -57,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 settings.ALLOW_INSECURE_HTTP: "1" if args.allow_insecure_http else None,
             }
         )
-        token = from_env(environ).get_token()
+        choice: Union[bool, str] = False if args.no_store else (args.store or True)
+        token = from_env(environ, store=choice).get_token()
     if token.token_type == "DPoP" and args.header:
         print(
             "h2oauth-lite: error: the token is DPoP-bound: every request needs a new DPoP "

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from h2oauth_lite import AuthCache, ConfigError, Token
-from h2oauth_lite.settings import user_cache_dir, variable
+from h2oauth_lite.settings import TOKEN_STORE, read_variable, user_cache_dir
 
 if TYPE_CHECKING:
     from h2oauth_lite import ClientCredentialsTokenProvider, RefreshTokenProvider
@@ -67,7 +67,7 @@ EXTRA_FIELDS = (
 )
 # Older Airflow forms saved custom fields as extra__<conn type>__<field>.
 _PREFIX = f"extra__{CONN_TYPE}__"
-TOKEN_STORE_VARIABLE = "H2O_AUTHN_TOKEN_STORE"
+TOKEN_STORE_VARIABLE = TOKEN_STORE
 _NO_STORE = "none"
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _TRUE = ("true", "1", "yes", "on")
@@ -256,9 +256,7 @@ def _join_url(conn_id: str, host: str, port: Optional[int], schema: Optional[str
 
 def token_store_setting(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """``H2O_AUTHN_TOKEN_STORE``: a token store file path, ``none``, or None when unset."""
-    # moves into settings.py. Until then the variable is read through config.py's
-    # reader, so that config.py stays the one module that touches os.environ.
-    return variable(environ, TOKEN_STORE_VARIABLE)
+    return read_variable(TOKEN_STORE, environ)
 
 
 def seed_fingerprint(refresh_token: str) -> str:

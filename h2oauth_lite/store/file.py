@@ -35,7 +35,8 @@ from ..durations import Duration, to_seconds
 from ..errors import TokenStoreError
 from ..settings import user_cache_dir
 from ..token import Token
-from .hosts import normalise_host
+from .base import StoredEntry
+from .keys import normalise_key
 from .lock import FileLock
 
 __all__ = ["DEFAULT_FILE_NAME", "DEFAULT_LOCK_TIMEOUT", "TokenStore", "TokenStoreWarning"]
@@ -88,30 +89,44 @@ class TokenStore:
 
     def get(self, host: str) -> Optional[Token]:
         """The token stored for ``host``, or None (expired tokens too: they may refresh)."""
-        entry = self._read().get(normalise_host(host))
+        entry = self._read().get(normalise_key(host))
         return _token_of(entry)
 
     def entry(self, host: str) -> tuple[Optional[Token], Optional[str]]:
         """The token of ``host`` and the ``client_id`` it was stored for (None: not named)."""
-        entry = self._read().get(normalise_host(host))
+        entry = self._read().get(normalise_key(host))
         client_id = entry.get("client_id") if isinstance(entry, dict) else None
         return _token_of(entry), client_id if isinstance(client_id, str) else None
 
     def stored_at(self, host: str) -> Optional[float]:
         """When the token of ``host`` was written (epoch seconds), or None."""
-        entry = self._read().get(normalise_host(host))
+        entry = self._read().get(normalise_key(host))
         value = entry.get("stored_at") if isinstance(entry, dict) else None
         return float(value) if isinstance(value, (int, float)) else None
 
-    def put(self, host: str, token: Token, *, client_id: Optional[str] = None) -> None:
+    def put(
+        self,
+        host: str,
+        token: Token,
+        *,
+        client_id: Optional[str] = None,
+        generation: int = 0,
+        seed: Optional[str] = None,
+    ) -> None:
         """Store ``token`` for ``host``, replacing the previous one, keeping every other host.
 
-        ``client_id`` names the client the token belongs to (see :meth:`entry`).
+        ``client_id`` names the client the token belongs to (see :meth:`entry`);
+        ``generation`` and ``seed`` are kept for :meth:`read_entry`.
+        ``host`` may also be a client key (:class:`~h2oauth_lite.store.keys.StoreKey`).
         """
-        key = normalise_host(host)
+        key = normalise_key(host)
         entry: dict[str, Any] = {"token": _stored_form(token), "stored_at": self._clock()}
         if client_id:
             entry["client_id"] = client_id
+        if generation:
+            entry["generation"] = generation
+        if seed:
+            entry["seed"] = seed
         with self.lock():
             data = self._read(locked=True)
             data[key] = entry
@@ -119,7 +134,7 @@ class TokenStore:
 
     def remove(self, host: str) -> bool:
         """Forget ``host``; True when there was something to forget."""
-        key = normalise_host(host)
+        key = normalise_key(host)
         with self.lock():
             data = self._read(locked=True)
             if key not in data:
@@ -137,9 +152,32 @@ class TokenStore:
         with self.lock():
             self._write({})
 
+    # -- the store contract (TokenStoreBackend) --------------------------------------
+
+    def read_entry(self, key: str) -> Optional[StoredEntry]:
+        """The entry of ``key`` with its client, generation and seed; None when absent."""
+        return _entry_of(self._read().get(normalise_key(key)))
+
+    def write_entry(self, key: str, entry: StoredEntry) -> None:
+        """Replace the entry of ``key`` (through :meth:`put`, so subclasses see every write)."""
+        self.put(
+            key,
+            entry.token,
+            client_id=entry.client_id,
+            generation=entry.generation,
+            seed=entry.seed,
+        )
+
+    def describe(self) -> str:
+        """The file, for messages."""
+        return self.path
+
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the store's cross-process lock (re-entrant within a thread)."""
+    def lock(self, key: Optional[str] = None) -> Iterator[None]:
+        """Hold the store's cross-process lock (re-entrant within a thread).
+
+        One lock covers the whole file (``key`` is accepted for the store contract).
+        """
         self._ensure_directory()
         with self._lock.hold():
             yield
@@ -257,6 +295,24 @@ def _stored_form(token: Token) -> dict[str, Any]:
         data["expires"] = int(token.expires_at)
     data["headers"] = token.headers
     return data
+
+
+def _entry_of(entry: Any) -> Optional[StoredEntry]:
+    token = _token_of(entry)
+    if token is None:
+        return None
+    client_id = entry.get("client_id")
+    generation = entry.get("generation")
+    seed = entry.get("seed")
+    return StoredEntry(
+        token,
+        client_id=client_id if isinstance(client_id, str) and client_id else None,
+        # bool is an int: a foreign true/false is no generation.
+        generation=generation
+        if isinstance(generation, int) and not isinstance(generation, bool) and generation > 0
+        else 0,
+        seed=seed if isinstance(seed, str) and seed else None,
+    )
 
 
 def _token_of(entry: Any) -> Optional[Token]:
