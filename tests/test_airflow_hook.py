@@ -17,16 +17,15 @@ from typing import Any, Optional
 
 import pytest
 
-from h2oauth_lite import ConfigError
+from h2oauth_lite import ConfigError, TokenStore
 from h2oauth_lite.integrations import airflow_provider
 from h2oauth_lite.integrations.airflow_connection import (
     EXTRA_FIELDS,
     ConnectionSettings,
     build_cache,
-    forget_other_seeds,
     read_connection,
-    seed_fingerprint,
-    store_path,
+    store_for,
+    store_key,
     token_store_setting,
 )
 from tests.interop.airflow_idp import IdP, start_idp
@@ -191,62 +190,48 @@ def test_token_store_variable_is_read_from_the_given_environ() -> None:
 
 def test_default_store_is_one_file_per_connection_in_the_cache_dir(tmp_path: Path) -> None:
     environ = {"XDG_CACHE_HOME": str(tmp_path)}
-    first = store_path(settings_for(conn_id="api_a"), environ)
-    second = store_path(settings_for(conn_id="api b/../x"), environ)
-    assert first == tmp_path / "h2oauth-lite" / "airflow" / "api_a.json"
-    assert second == tmp_path / "h2oauth-lite" / "airflow" / "api_b_.._x.json"
+    first = store_for(settings_for(conn_id="api_a"), environ)
+    second = store_for(settings_for(conn_id="api b/../x"), environ)
+    assert isinstance(first, TokenStore) and isinstance(second, TokenStore)
+    assert first.path == str(tmp_path / "h2oauth-lite" / "airflow" / "api_a.json")
+    assert second.path == str(tmp_path / "h2oauth-lite" / "airflow" / "api_b_.._x.json")
 
 
 def test_connection_store_wins_over_the_variable_and_none_turns_it_off(tmp_path: Path) -> None:
     environ = {"H2O_AUTHN_TOKEN_STORE": str(tmp_path / "from-env.json")}
-    assert store_path(settings_for(), environ) == tmp_path / "from-env.json"
-    own = settings_for(extra_dejson={"token_store": str(tmp_path / "own.json")})
-    assert store_path(own, environ) == tmp_path / "own.json"
-    assert store_path(settings_for(extra_dejson={"token_store": "NONE"}), environ) is None
-    assert store_path(settings_for(), {"H2O_AUTHN_TOKEN_STORE": "none"}) is None
+    from_env = store_for(settings_for(), environ)
+    assert isinstance(from_env, TokenStore) and from_env.path == str(tmp_path / "from-env.json")
+    own = store_for(settings_for(extra_dejson={"token_store": str(tmp_path / "own.json")}), environ)
+    assert isinstance(own, TokenStore) and own.path == str(tmp_path / "own.json")
+    assert store_for(settings_for(extra_dejson={"token_store": "NONE"}), environ) is None
+    assert store_for(settings_for(), {"H2O_AUTHN_TOKEN_STORE": "none"}) is None
 
 
 @pytest.mark.parametrize("url", ["redis://cache:6379/0", "rediss://cache:6380"])
-def test_redis_stores_are_refused_clearly(url: str) -> None:
-    with pytest.raises(ConfigError, match="Redis token stores are not available yet"):
-        store_path(settings_for(), {"H2O_AUTHN_TOKEN_STORE": url})
+def test_a_redis_url_names_a_redis_store(url: str) -> None:
+    from h2oauth_lite.store.redis import RedisTokenStore
+
+    assert isinstance(store_for(settings_for(), {"H2O_AUTHN_TOKEN_STORE": url}), RedisTokenStore)
+    own = store_for(settings_for(extra_dejson={"token_store": url}), {})
+    assert isinstance(own, RedisTokenStore)
+
+
+def test_a_malformed_redis_url_names_the_connection() -> None:
     with pytest.raises(ConfigError, match="'h2oauth_default'"):
-        store_path(settings_for(extra_dejson={"token_store": url}), {})
+        store_for(settings_for(extra_dejson={"token_store": "redis://cache:notaport"}), {})
 
 
-def test_seed_fingerprint_is_the_start_of_its_sha256() -> None:
-    fingerprint = seed_fingerprint("rt-seed")
-    assert fingerprint == hashlib.sha256(b"rt-seed").hexdigest()[:16]
-    assert len(fingerprint) == 16
-
-
-def test_a_refresh_token_seed_names_its_own_store_file(tmp_path: Path) -> None:
-    environ = {"XDG_CACHE_HOME": str(tmp_path)}
-    one = store_path(settings_for(extra_dejson={"refresh_token": "seed-one"}), environ)
-    again = store_path(settings_for(extra_dejson={"refresh_token": "seed-one"}), environ)
-    other = store_path(settings_for(extra_dejson={"refresh_token": "seed-two"}), environ)
-    folder = tmp_path / "h2oauth-lite" / "airflow"
-    assert one == again == folder / f"h2oauth_default.{seed_fingerprint('seed-one')}.json"
-    assert other == folder / f"h2oauth_default.{seed_fingerprint('seed-two')}.json"
-    explicit = settings_for(
-        extra_dejson={"refresh_token": "seed-one", "token_store": str(tmp_path / "t.json")}
+def test_the_store_key_names_endpoint_client_scope_and_the_seed_fingerprint() -> None:
+    plain = store_key(settings_for())
+    seeded = store_key(settings_for(extra_dejson={"refresh_token": "rt-seed", "scope": "a b"}))
+    assert (plain.host, plain.client_id, plain.seed) == (
+        "https://auth.example.com/oauth2/token",
+        "my-client",
+        None,
     )
-    assert store_path(explicit, environ) == tmp_path / f"t.{seed_fingerprint('seed-one')}.json"
-
-
-def test_a_new_seed_deletes_the_old_seeds_files_of_that_connection_only(tmp_path: Path) -> None:
-    old = tmp_path / f"conn.{seed_fingerprint('old')}.json"
-    keep = [
-        tmp_path / "conn.json",  # the same connection without a refresh token
-        tmp_path / f"other.{seed_fingerprint('old')}.json",  # another connection
-        tmp_path / f"conn.{seed_fingerprint('new')}.json",  # the current chain
-        tmp_path / f"conn.{seed_fingerprint('new')}.json.lock",
-    ]
-    for path in [old, old.with_name(old.name + ".lock"), *keep]:
-        path.write_text("{}")
-    removed = forget_other_seeds(tmp_path / f"conn.{seed_fingerprint('new')}.json", "new")
-    assert sorted(removed) == sorted([old, old.with_name(old.name + ".lock")])
-    assert all(path.exists() for path in keep)
+    assert seeded.scope == "a b"
+    assert seeded.seed == hashlib.sha256(b"rt-seed").hexdigest()[:16]
+    assert "rt-seed" not in repr(seeded) and "rt-seed" not in str(seeded)
 
 
 # -- provider info ---------------------------------------------------------------------
@@ -393,7 +378,7 @@ def test_a_rotated_refresh_token_descended_from_the_seed_wins_over_the_seed(
     assert state.token_requests == 2
 
 
-def test_a_new_seed_starts_a_chain_of_its_own(
+def test_a_new_seed_replaces_the_old_chain(
     idp: tuple[IdP, LoopbackServer], tmp_path: Path
 ) -> None:
     state, server = idp
@@ -401,15 +386,19 @@ def test_a_new_seed_starts_a_chain_of_its_own(
     old_seed, new_seed = state.seed(), state.seed()
     old = read_connection(connection_to(server, state, {"refresh_token": old_seed}))
     build_cache(old, mask=lambda _: None, environ=environ).get_token()
-    old_file = store_path(old, environ)
-    assert old_file is not None and old_file.is_file()
     new = read_connection(connection_to(server, state, {"refresh_token": new_seed}))
     token = build_cache(new, mask=lambda _: None, environ=environ).get_token()
     # The pasted seed was used (a request with it), not the old chain's stored token.
     assert state.token_requests == 2
     assert state.refresh_tokens[new_seed][1] is True  # spent: it was sent
     assert token.access_token == state.issued[-1].access_token
-    assert not old_file.exists()
+    # One entry, now the new chain's: a later task continues from it.
+    again = build_cache(new, mask=lambda _: None, environ=environ).get_token()
+    assert again.access_token == token.access_token and state.token_requests == 2
+    store = store_for(new, environ)
+    assert isinstance(store, TokenStore)
+    stored = store.read_entry(str(store_key(new)))
+    assert stored is not None and stored.token.access_token == token.access_token
 
 
 def test_the_readme_dag_is_the_dag_file_the_interop_tests_run() -> None:

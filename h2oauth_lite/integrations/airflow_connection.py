@@ -15,15 +15,13 @@ The fields of an ``h2oauth`` connection:
   refresh token, a private key or ``client_auth`` ``none``).
 - extra: ``issuer``, ``scope``, ``audience``, ``refresh_token``,
   ``client_auth``, ``private_key`` (a file path or inline PEM),
-  ``private_key_id``, ``timeout`` (seconds), ``token_store`` (a file path or
-  ``none``). Any other key is refused, so a typo is an error rather than an
-  option silently ignored.
+  ``private_key_id``, ``timeout`` (seconds), ``token_store`` (a file path, a
+  Redis URL or ``none``). Any other key is refused, so a typo is an error
+  rather than an option silently ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,8 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit, urlunsplit
 
-from h2oauth_lite import AuthCache, ConfigError, Token
+from h2oauth_lite import AuthCache, ConfigError, Token, TokenStore
 from h2oauth_lite.settings import TOKEN_STORE, read_variable, user_cache_dir
+from h2oauth_lite.store.base import TokenStoreBackend, fingerprint
+from h2oauth_lite.store.keys import StoreKey
+from h2oauth_lite.store.spec import open_store
 
 if TYPE_CHECKING:
     from h2oauth_lite import ClientCredentialsTokenProvider, RefreshTokenProvider
@@ -45,10 +46,9 @@ __all__ = [
     "MaskingAuthCache",
     "build_cache",
     "build_provider",
-    "forget_other_seeds",
     "read_connection",
-    "seed_fingerprint",
-    "store_path",
+    "store_for",
+    "store_key",
     "token_store_setting",
 ]
 
@@ -68,8 +68,6 @@ EXTRA_FIELDS = (
 # Older Airflow forms saved custom fields as extra__<conn type>__<field>.
 _PREFIX = f"extra__{CONN_TYPE}__"
 TOKEN_STORE_VARIABLE = TOKEN_STORE
-_NO_STORE = "none"
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -255,66 +253,45 @@ def _join_url(conn_id: str, host: str, port: Optional[int], schema: Optional[str
 
 
 def token_store_setting(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
-    """``H2O_AUTHN_TOKEN_STORE``: a token store file path, ``none``, or None when unset."""
+    """``H2O_AUTHN_TOKEN_STORE``: a file path, a Redis URL, ``none``, or None when unset."""
     return read_variable(TOKEN_STORE, environ)
 
 
-def seed_fingerprint(refresh_token: str) -> str:
-    """16 hex digits naming a refresh-token seed (one-way: the token cannot be read back)."""
-    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()[:16]
-
-
-def store_path(
+def store_for(
     settings: ConnectionSettings, environ: Optional[Mapping[str, str]] = None
-) -> Optional[Path]:
-    """The token store file of a connection, or None when stores are turned off.
+) -> Optional[TokenStoreBackend]:
+    """The token store a connection's caches share, or None when stores are turned off.
 
-    The connection's ``token_store``, else ``H2O_AUTHN_TOKEN_STORE``, else
-    ``<user cache dir>/h2oauth-lite/airflow/<conn_id>.json``. With a refresh
-    token in the connection, the seed's fingerprint goes into the file name
-    (``<name>.<fingerprint>.json``): tokens rotated from that seed are found
-    again, and a newly pasted refresh token starts a chain of its own instead
-    of being overridden by the old chain's entry.
+    The connection's ``token_store`` (a file path or a Redis URL), else
+    ``H2O_AUTHN_TOKEN_STORE``, else the file
+    ``<user cache dir>/h2oauth-lite/airflow/<conn_id>.json`` that the tasks of
+    one worker share. ``none`` turns it off.
     """
     where = settings.token_store or token_store_setting(environ)
-    if where is not None and where.lower() == _NO_STORE:
-        return None
-    if where is not None and where.lower().startswith(_REDIS_SCHEMES):
-        raise _fail(
-            settings.conn_id,
-            "Redis token stores are not available yet; give token_store a file path or none",
-        )
     if where is not None:
-        path = Path(os.path.expanduser(where))
-    else:
-        safe_id = _UNSAFE_FILE_CHARS.sub("_", settings.conn_id).lstrip(".") or "connection"
-        path = Path(user_cache_dir("h2oauth-lite", environ)) / "airflow" / f"{safe_id}.json"
-    if settings.refresh_token is None:
-        return path
-    return path.with_name(f"{path.stem}.{seed_fingerprint(settings.refresh_token)}{path.suffix}")
+        try:
+            return open_store(where)
+        except ConfigError as exc:
+            raise _fail(settings.conn_id, str(exc)) from None
+    safe_id = _UNSAFE_FILE_CHARS.sub("_", settings.conn_id).lstrip(".") or "connection"
+    return TokenStore(Path(user_cache_dir("h2oauth-lite", environ)) / "airflow" / f"{safe_id}.json")
 
 
-def forget_other_seeds(path: Path, seed: str) -> list[Path]:
-    """Delete the store files of the same connection left by other seeds; the deleted paths.
+def store_key(settings: ConnectionSettings) -> StoreKey:
+    """The connection's entry in its store: endpoint, client, scope, audience and seed.
 
-    They hold chains of refresh tokens the connection no longer names.
+    The seed is the fingerprint of the refresh token the connection names, so the
+    environment mode's rule applies: tokens rotated from that seed are used
+    over it, and a newly pasted refresh token replaces the old chain.
     """
-    own = seed_fingerprint(seed)
-    stem, _, suffix = path.name.partition(f".{own}")
-    pattern = re.compile(rf"{re.escape(stem)}\.[0-9a-f]{{16}}{re.escape(suffix)}(\.lock)?")
-    removed = []
-    try:
-        siblings = list(path.parent.iterdir())
-    except OSError:
-        return []
-    for sibling in siblings:
-        if pattern.fullmatch(sibling.name) and not sibling.name.startswith(path.name):
-            try:
-                sibling.unlink()
-            except OSError:
-                continue
-            removed.append(sibling)
-    return removed
+    seed = fingerprint(settings.refresh_token) if settings.refresh_token else None
+    return StoreKey(
+        settings.url,
+        settings.client_id,
+        scope=settings.scope,
+        audience=settings.audience,
+        seed=seed,
+    )
 
 
 # -- the objects ---------------------------------------------------------------
@@ -385,15 +362,11 @@ def build_cache(
     mask: Callable[[str], None],
     environ: Optional[Mapping[str, str]] = None,
 ) -> MaskingAuthCache:
-    """The connection's cache, sharing its tokens through the connection's store file."""
+    """The connection's cache, sharing its tokens through the connection's store."""
     for secret in settings.secrets():
         mask(secret)
     provider = build_provider(settings)
-    path = store_path(settings, environ)
-    if path is None:
+    store = store_for(settings, environ)
+    if store is None:
         return MaskingAuthCache(provider, mask=mask)
-    from h2oauth_lite import TokenStore
-
-    if settings.refresh_token is not None:
-        forget_other_seeds(path, settings.refresh_token)
-    return MaskingAuthCache(provider, mask=mask, store=TokenStore(path), key=settings.url)
+    return MaskingAuthCache(provider, mask=mask, store=store, key=store_key(settings))
