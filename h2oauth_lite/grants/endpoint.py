@@ -27,6 +27,7 @@ from ..client_auth.tls import check_client_certificate
 from ..durations import to_seconds
 from ..errors import ConfigError, TokenEndpointError
 from ..token import Token, TokenLike, parse_token_response
+from ..wire.answers import located
 from ..wire.metadata import IssuerMetadata
 from ..wire.retry import RetryPolicy, retry_policy
 from ..wire.send import FormValue, new_session, post_form
@@ -296,13 +297,10 @@ class TokenEndpoint:
         what = _token_request(grant_type if isinstance(grant_type, str) else None)
         sent_at = self.clock()  # the lifetime counts from before the request: never too long
         answer = self.post(url, data, what=what, proof=True)
-        try:
+        with located(what, url):
             token = parse_token_response(
                 answer, sent_at, expires_in_fallback=self.expires_in_fallback
             )
-        except TokenEndpointError as exc:
-            exc.locate(what, safe_url(url))
-            raise
         logger.debug("%s grant for client %s succeeded", form.get("grant_type"), self.client_id)
         return token
 

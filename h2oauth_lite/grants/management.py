@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Optional, Protocol
 
-from ..errors import ConfigError, InvalidTokenResponseError, TokenEndpointError
+from ..errors import ConfigError, InvalidTokenResponseError
 from ..token import Token, TokenLike
-from ..wire.urls import safe_url
+from ..wire.answers import located
 
 __all__ = ["AuthenticatedPost", "introspect", "revoke", "token_form"]
 
@@ -66,15 +66,10 @@ def introspect(
 
     An unknown, expired or revoked token gives ``{"active": False}``, not an error.
     """
-    answer = post(url, token_form(token, token_type_hint), what=_INTROSPECTION)
-    try:
+    what = "introspection request"
+    answer = post(url, token_form(token, token_type_hint), what=what)
+    with located(what, url):
         return introspection_result(answer)
-    except TokenEndpointError as exc:
-        exc.locate(_INTROSPECTION, safe_url(url))
-        raise
-
-
-_INTROSPECTION = "introspection request"
 
 
 def introspection_result(answer: Any) -> dict[str, Any]:

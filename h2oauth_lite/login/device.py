@@ -26,7 +26,7 @@ from ..errors import (
     TokenEndpointError,
 )
 from ..token import MAX_LIFETIME, Token, json_seconds
-from ..wire.urls import safe_url
+from ..wire.answers import located
 from .common import DEFAULT_LOGIN_TIMEOUT, Output, open_in_browser, to_stderr
 from .server import LoginServer
 
@@ -147,11 +147,8 @@ class DeviceFlow:
             form["resource"] = self._client.resource  # RFC 8707 section 2.1
         what = "device authorization request"
         answer = self._client.post(url, form, what=what)
-        try:
+        with located(what, url):
             return parse_device_authorization(answer)
-        except TokenEndpointError as exc:
-            exc.locate(what, safe_url(url))
-            raise
 
     def show(self, authorization: DeviceAuthorization) -> None:
         """Tell the user where to log in (and open the browser when asked)."""

@@ -11,16 +11,24 @@ it is kept: servers and proxies echo requests back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Optional
 
 from .._redact import scrub
 from ..errors import TokenEndpointError, TransportError
 from .urls import safe_url
 
-__all__ = ["NOT_JSON", "decode_json", "error_from_response", "snippet", "transport_error"]
+__all__ = [
+    "NOT_JSON",
+    "decode_json",
+    "error_from_response",
+    "located",
+    "snippet",
+    "transport_error",
+]
 
 _SNIPPET_CHARS = 200
 
@@ -170,3 +178,16 @@ def transport_error(
     if request:
         message = f"{message} ({request})"
     return TransportError(message, url=where, request=request)
+
+
+@contextlib.contextmanager
+def located(what: str, url: str) -> Iterator[None]:
+    """Errors raised inside say which request (``what``) failed, and where (``url``)."""
+    try:
+        yield
+    except TokenEndpointError as exc:
+        exc.locate(what, safe_url(url))
+        raise
+    except TransportError as exc:
+        exc.locate(what)
+        raise

@@ -15,8 +15,15 @@ from urllib.parse import urljoin
 
 from .._log import logger
 from .._redact import PUBLIC_FIELDS, sent_values
-from ..errors import InvalidTokenResponseError, TokenEndpointError, TransportError
-from .answers import NOT_JSON, decode_json, error_from_response, snippet, transport_error
+from ..errors import InvalidTokenResponseError, TokenEndpointError
+from .answers import (
+    NOT_JSON,
+    decode_json,
+    error_from_response,
+    located,
+    snippet,
+    transport_error,
+)
 from .body import read_body
 from .retry import RetryPolicy
 from .urls import check_url, safe_url
@@ -135,7 +142,7 @@ def _send(
     values the request carried; TokenEndpointError for any other status. Every
     error says ``what`` was asked of which URL; ``on_answer`` sees the headers of
     every answer, an error's too (a DPoP nonce comes with either)."""
-    try:
+    with located(what, url):
         return _exchange(
             session,
             method,
@@ -149,12 +156,6 @@ def _send(
             params=params,
             on_answer=on_answer,
         )
-    except TokenEndpointError as exc:
-        exc.locate(what, safe_url(url))
-        raise
-    except TransportError as exc:
-        exc.locate(what)
-        raise
 
 
 def _exchange(
