@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 from typing import Any, Callable
@@ -101,7 +100,19 @@ def test_keys_load_from_pem_and_jwk_and_refuse_what_cannot_sign_a_proof() -> Non
     )
     from_pem = DPoPKey(pem)
     assert from_pem.alg == "ES256"
-    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private))
+    # Built from the numbers: PyJWT's ECAlgorithm.to_jwk takes private keys only from 2.5 on.
+    numbers = private.private_numbers()
+
+    def member(value: int) -> str:
+        return jwt.utils.base64url_encode(value.to_bytes(32, "big")).decode()
+
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": member(numbers.public_numbers.x),
+        "y": member(numbers.public_numbers.y),
+        "d": member(numbers.private_value),
+    }
     assert DPoPKey(jwk).thumbprint == from_pem.thumbprint
     with pytest.raises(ConfigError, match="does not sign with 'HS256'"):
         DPoPKey(pem, alg="HS256")
