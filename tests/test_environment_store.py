@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,20 +15,11 @@ from h2oauth_lite import AuthCache, ConfigError, TokenStore, from_env
 from h2oauth_lite.environment import store_from_env
 from h2oauth_lite.settings import read_settings
 from h2oauth_lite.store.base import fingerprint
+from tests.support.cli_runs import cli_env, run_token, sequential_cli_runs
 from tests.support.fleet_idp import SEED, FleetIdP
 from tests.support.loopback import LoopbackServer
 
 Loopback = Callable[..., LoopbackServer]
-
-
-def _env(url: str, store: str, **extra: str) -> dict[str, str]:
-    return {
-        "H2O_AUTHN_URI": url + "/token",
-        "H2O_AUTHN_CLIENT_ID": "etl",
-        "H2O_AUTHN_REFRESH_TOKEN": SEED,
-        "H2O_AUTHN_TOKEN_STORE": store,
-        **extra,
-    }
 
 
 def test_the_store_variable_is_read_in_settings_and_shown_without_a_password() -> None:
@@ -78,7 +68,7 @@ def test_runs_continue_from_the_stored_rotated_token_and_a_new_seed_replaces_it(
     idp = FleetIdP(ttl=60)
     server = loopback(idp)
     path = tmp_path / "store.json"
-    env = _env(server.url, str(path))
+    env = cli_env(server.url, str(path))
     first = from_env(env).get_token()
     assert idp.token_requests == 1
     # A second run (new process, same environment): the stored token, no request.
@@ -103,7 +93,7 @@ def test_runs_continue_from_the_stored_rotated_token_and_a_new_seed_replaces_it(
 
 def test_from_env_store_argument_wins_over_the_variable(tmp_path: Path, loopback: Loopback) -> None:
     server = loopback(FleetIdP(ttl=60))
-    env = _env(server.url, "none")
+    env = cli_env(server.url, "none")
     assert from_env(env)._store is None
     cache = from_env(env, store=str(tmp_path / "explicit.json"))
     cache.get_token()
@@ -113,35 +103,13 @@ def test_from_env_store_argument_wins_over_the_variable(tmp_path: Path, loopback
     assert isinstance(from_env(env, store=TokenStore(tmp_path / "obj.json")), AuthCache)
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("H2O_")}
-    return subprocess.run(
-        [sys.executable, "-m", "h2oauth_lite", "token", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def sequential_cli_runs(idp: FleetIdP, env: dict[str, str], runs: int = 8) -> list[int]:
-    """``h2oauth-lite token`` ``runs`` times, one after the other; their exit codes."""
-    codes = []
-    for _ in range(runs):
-        result = _cli(env)
-        codes.append(result.returncode)
-        assert SEED not in result.stdout + result.stderr
-    return codes
-
-
 @pytest.mark.slow
 def test_sequential_cli_runs_share_the_default_file_store(
     loopback: Loopback, isolated_cache_home: Path
 ) -> None:
     idp = FleetIdP(ttl=0.1)
     server = loopback(idp)
-    env = _env(server.url, "")  # unset: the CLI uses the default file store
+    env = cli_env(server.url, "")  # unset: the CLI uses the default file store
     env.pop("H2O_AUTHN_TOKEN_STORE")
     assert sequential_cli_runs(idp, env) == [0] * 8
     # Runs rotated the refresh token again and again (a run that starts before the
@@ -157,11 +125,11 @@ def test_without_a_store_the_second_run_spends_the_seed_again(loopback: Loopback
     # What the store fixes: the refresh token in the environment is spent by the first run.
     idp = FleetIdP(ttl=0.2)
     server = loopback(idp)
-    env = _env(server.url, "none")
-    assert _cli(env).returncode == 0
-    second = _cli(env, "--no-store")
+    env = cli_env(server.url, "none")
+    assert run_token(env).returncode == 0
+    second = run_token(env, "--no-store")
     assert second.returncode == 1 and "invalid_grant" in second.stderr
-    assert _cli(env, "--store", "x.json", "--no-store").returncode != 0
+    assert run_token(env, "--store", "x.json", "--no-store").returncode != 0
 
 
 def test_no_path_but_a_redis_store_imports_redis(tmp_path: Path) -> None:

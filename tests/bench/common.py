@@ -412,6 +412,32 @@ def measure_bearer(
 # -- parent side: import cost, children, the machine ----------------------------------
 
 
+def import_time_ms(python: str, module: str, runs: int = IMPORT_RUNS) -> float:
+    """Median ms of ``import module`` by ``python -X importtime``: its own and its imports'.
+
+    Counted by the interpreter around the import alone, so interpreter start-up,
+    whose noise is larger than a cheap import, does not enter it.
+    """
+
+    def once() -> float:
+        done = subprocess.run(
+            [python, "-X", "importtime", "-c", f"import {module}"],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        for line in done.stderr.splitlines():
+            # "import time: self [us] | cumulative | imported package"
+            fields = [field.strip() for field in line.split("|")]
+            if len(fields) == 3 and fields[2] == module:
+                return int(fields[1]) / 1000
+        raise RuntimeError(f"python -X importtime did not report {module}")
+
+    once()  # warm the file cache and bytecode
+    return statistics.median(once() for _ in range(runs))
+
+
 def import_ms(python: str, statement: str, runs: int = IMPORT_RUNS) -> float:
     """Median ms a fresh ``python`` spends on ``statement`` above ``python -c pass``."""
 

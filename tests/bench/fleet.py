@@ -205,13 +205,13 @@ def lock_holder_killed(
 
 def sequential_runs(redis: RedisServer, workdir: str, runs: int = 8) -> list[str]:
     """``h2oauth-lite token`` run after run with a rotating refresh token: file store, Redis."""
-    from tests.test_env_store import _env, sequential_cli_runs
+    from tests.support.cli_runs import cli_env, sequential_cli_runs
 
     lines = []
     for name, store in (("default file store", ""), ("Redis", redis.url)):
         idp = FleetIdP(0.1)  # expired by the next run, or nearly
         with LoopbackServer(idp) as server:
-            env = _env(server.url, store, XDG_CACHE_HOME=os.path.join(workdir, "cli-cache"))
+            env = cli_env(server.url, store, XDG_CACHE_HOME=os.path.join(workdir, "cli-cache"))
             if not store:
                 env.pop("H2O_AUTHN_TOKEN_STORE")
             codes = sequential_cli_runs(idp, env, runs)

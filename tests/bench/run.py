@@ -77,8 +77,8 @@ def report_lines(result: dict[str, Any], import_ms: float) -> list[str]:
             )
     if import_ms == import_ms:  # not NaN
         lines.append(
-            f"import h2oauth_lite: {import_ms:.1f} ms above `python -c pass` (median of fresh "
-            "runs; loads neither requests nor jwt)"
+            f"import h2oauth_lite: {import_ms:.1f} ms (python -X importtime, cumulative, median "
+            "of fresh runs; loads neither requests nor jwt)"
         )
     bearer = result.get("bearer")
     if bearer is not None:
@@ -120,7 +120,7 @@ def main() -> int:
             python, "h2oauth-lite-tokenprovider", server.url,
             "--figures", "stampede_rt,sequential", "--runs", str(RUNS),
         )  # fmt: skip
-    import_ms = common.import_ms(python, "import h2oauth_lite")
+    import_ms = common.import_time_ms(python, "h2oauth_lite")
     first_use_ms = common.import_ms(python, FIRST_USE)
     print(f"\nh2oauth-lite {ours['version']}")
     for line in report_lines(ours, import_ms):

@@ -263,10 +263,10 @@ def test_redis_down_then_back_one_warning_no_spent_token_and_the_token_written_b
 def test_sequential_cli_runs_share_a_redis_store(
     redis_server: RedisServer, loopback: Loopback
 ) -> None:
-    from tests.test_env_store import _env, sequential_cli_runs
+    from tests.support.cli_runs import cli_env, sequential_cli_runs
 
     idp = FleetIdP(ttl=0.1)
-    env = _env(loopback(idp).url, redis_server.url)
+    env = cli_env(loopback(idp).url, redis_server.url)
     assert sequential_cli_runs(idp, env) == [0] * 8
     assert idp.token_requests >= 4 and idp.invalid_grant == 0
 
@@ -276,7 +276,7 @@ def test_sequential_cli_runs_share_a_redis_store(
 def test_cli_runs_with_redis_against_the_real_oidc_provider(
     redis_server: RedisServer, oidc_factory: Any
 ) -> None:
-    from tests.test_env_store import _cli
+    from tests.support.cli_runs import run_token
 
     oidc = oidc_factory(access_token_ttl=2)
     client = oidc.client("app-basic")
@@ -287,7 +287,7 @@ def test_cli_runs_with_redis_against_the_real_oidc_provider(
            "H2O_AUTHN_TOKEN_STORE": redis_server.url}  # fmt: skip
     printed = []
     for _ in range(3):
-        result = _cli(env)
+        result = run_token(env)
         assert result.returncode == 0, result.stderr
         printed.append(result.stdout.strip())
         time.sleep(2.1)  # the access token expires: the next run refreshes
@@ -396,9 +396,9 @@ def test_a_frozen_redis_is_slow_not_fatal_and_sharing_resumes_when_it_thaws(
 
 
 def test_a_redis_url_is_refused_where_logins_need_a_file(tmp_path: Path) -> None:
-    from tests.test_env_store import _cli
+    from tests.support.cli_runs import run_token
 
-    result = _cli({}, "--host", "https://app.test", "--store", f"redis://:{PASSWORD}@h/0")
+    result = run_token({}, "--host", "https://app.test", "--store", f"redis://:{PASSWORD}@h/0")
     assert result.returncode == 1 and "environment mode only" in result.stderr
     assert PASSWORD not in result.stderr
 
