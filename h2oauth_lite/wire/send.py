@@ -9,6 +9,7 @@ status judged before the body is parsed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 from urllib.parse import urljoin
@@ -137,9 +138,9 @@ def _send(
     headers: Optional[Mapping[str, str]] = None,
     params: Optional[Mapping[str, str]] = None,
     on_answer: Optional[AnswerHook] = None,
-) -> tuple[requests.Response, bytes, list[str]]:
-    """A 2xx answer (a 3xx with a Location, when expected), its whole body, and the
-    values the request carried; TokenEndpointError for any other status. Every
+) -> tuple[requests.Response, bytes, Callable[[], list[str]]]:
+    """A 2xx answer (a 3xx with a Location, when expected), its whole body, and what
+    tells the values the request carried; TokenEndpointError for any other status. Every
     error says ``what`` was asked of which URL; ``on_answer`` sees the headers of
     every answer, an error's too (a DPoP nonce comes with either)."""
     with located(what, url):
@@ -171,11 +172,12 @@ def _exchange(
     headers: Optional[Mapping[str, str]],
     params: Optional[Mapping[str, str]],
     on_answer: Optional[AnswerHook],
-) -> tuple[requests.Response, bytes, list[str]]:
+) -> tuple[requests.Response, bytes, Callable[[], list[str]]]:
     import requests
 
     check_url(url, allow_insecure_http=allow_insecure_http)
-    sent = _secrets_of(data, headers, params)
+    # Computed only for an error: the values no message may show.
+    sent = functools.partial(_secrets_of, data, headers, params)
     answered_with: list[int] = []
     kwargs: dict[str, Any] = {"headers": dict(headers or {})}
     if data is not None:
@@ -217,7 +219,7 @@ def _exchange(
     else:
         answered = 200 <= response.status_code < 300
     if not answered:
-        raise error_from_response(response.status_code, body, location, sent=sent)
+        raise error_from_response(response.status_code, body, location, sent=sent())
     return response, body, sent
 
 
@@ -288,14 +290,16 @@ def get_json(
     return _json_answer(response, body, sent, what)
 
 
-def _json_answer(response: requests.Response, body: bytes, sent: list[str], what: str) -> Any:
+def _json_answer(
+    response: requests.Response, body: bytes, sent: Callable[[], list[str]], what: str
+) -> Any:
     """The decoded JSON of a 2xx answer; InvalidTokenResponseError for anything else."""
     decoded = decode_json(body)
     if decoded is NOT_JSON:
         kind = snippet(response.headers.get("Content-Type", "no content type").encode())
         raise InvalidTokenResponseError(
             response.status_code,
-            detail=f"the answer is not JSON ({kind}): {snippet(body, sent)}",
+            detail=f"the answer is not JSON ({kind}): {snippet(body, sent())}",
             request=what,
             url=safe_url(response.url or ""),
         )
