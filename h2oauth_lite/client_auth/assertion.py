@@ -27,6 +27,8 @@ from .keys import (
     check_alg,
     check_key_matches,
     default_alg_for,
+    key_from_der,
+    key_to_der,
     load_private_key,
 )
 
@@ -96,24 +98,16 @@ class AssertionSigner:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        if not isinstance(self._key, bytes):
-            from cryptography.hazmat.primitives import serialization
-
+        if not isinstance(self._key, bytes):  # an HMAC secret pickles as it is
             state["_key"] = None
-            state["_pkcs8"] = self._key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+            state["_pkcs8"] = key_to_der(self._key)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         pkcs8 = state.pop("_pkcs8", None)
         self.__dict__.update(state)
         if pkcs8 is not None:
-            from cryptography.hazmat.primitives.serialization import load_der_private_key
-
-            self._key = load_der_private_key(pkcs8, password=None)
+            self._key = key_from_der(pkcs8)
 
 
 def signer_for_private_key(

@@ -35,6 +35,8 @@ from .keys import (
     check_alg,
     check_key_matches,
     default_alg_for,
+    key_from_der,
+    key_to_der,
     load_private_key,
 )
 
@@ -208,22 +210,14 @@ class DPoPKey:
         return f"DPoPKey(alg={self.alg!r}, thumbprint={self.thumbprint!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        from cryptography.hazmat.primitives import serialization
-
         state = self.__dict__.copy()
-        state["_key"] = self._key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        state["_key"] = key_to_der(self._key)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from cryptography.hazmat.primitives.serialization import load_der_private_key
-
         der = state.pop("_key")
         self.__dict__.update(state)
-        self._key = load_der_private_key(der, password=None)
+        self._key = key_from_der(der)
 
 
 class DPoPProver:

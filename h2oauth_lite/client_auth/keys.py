@@ -22,6 +22,8 @@ __all__ = [
     "check_alg",
     "check_key_matches",
     "default_alg_for",
+    "key_from_der",
+    "key_to_der",
     "load_private_key",
 ]
 
@@ -210,3 +212,26 @@ def check_key_matches(key: Any, alg: str) -> None:
             raise ConfigError("this PyJWT cannot sign with EdDSA; upgrade PyJWT")
     if kind != wanted:
         raise ConfigError(f"alg {alg} needs an {wanted} private key, but the key is {kind}")
+
+
+# -- pickling ------------------------------------------------------------------------
+
+
+def key_to_der(key: Any) -> bytes:
+    """A private key as unencrypted PKCS#8 DER: ``cryptography`` keys cannot be pickled,
+    so objects that hold one pickle this instead."""
+    from cryptography.hazmat.primitives import serialization
+
+    der: bytes = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return der
+
+
+def key_from_der(der: bytes) -> Any:
+    """The inverse of :func:`key_to_der`."""
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    return load_der_private_key(der, password=None)
