@@ -26,7 +26,25 @@ from .defaults import DEFAULT_DISCOVERY_CLIENT, DEFAULT_HTTP_TIMEOUT
 if TYPE_CHECKING:
     import ssl
 
+    from typing_extensions import TypedDict, Unpack
+
     from .discovery.model import Discovery
+
+    class DiscoveredProviderOptions(TypedDict, total=False):
+        """The constructor's options that a provider from discovery still takes
+        (discovery gives the endpoint, the client id and the refresh token)."""
+
+        scope: Optional[str]
+        client_secret: Optional[str]
+        expiry_threshold: Duration
+        expires_in_fallback: Duration
+        http_timeout: Duration
+        minimal_refresh_period: Optional[Duration]
+        http_ssl_context: Optional[ssl.SSLContext]
+        refresh_ahead: Optional[Duration]
+        allow_insecure_http: bool
+        clock: Callable[[], float]
+        monotonic: Callable[[], float]
 
 __all__ = ["TokenEndpointError", "TokenProvider", "create"]
 
@@ -223,10 +241,7 @@ class TokenProvider(AuthCache):
         cls,
         discovery: Discovery,
         client: str = DEFAULT_DISCOVERY_CLIENT,
-        *,
-        scope: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        **options: Any,
+        **options: Unpack[DiscoveredProviderOptions],
     ) -> TokenProvider:
         """A provider for one client of an H2O Cloud environment found by ``discover()``.
 
@@ -251,8 +266,6 @@ class TokenProvider(AuthCache):
             refresh_token=credentials.refresh_token,
             client_id=found.oauth2_client_id,
             issuer_url=discovery.environment.issuer_url,
-            client_secret=client_secret,
-            scope=scope,
             **options,
         )
 
@@ -269,7 +282,9 @@ class TokenProvider(AuthCache):
 
 
 def create(
-    discovery: Discovery, client: str = DEFAULT_DISCOVERY_CLIENT, **options: Any
+    discovery: Discovery,
+    client: str = DEFAULT_DISCOVERY_CLIENT,
+    **options: Unpack[DiscoveredProviderOptions],
 ) -> TokenProvider:
     """Same as :meth:`TokenProvider.from_discovery`, under h2o-authn's name for it."""
     return TokenProvider.from_discovery(discovery, client, **options)
