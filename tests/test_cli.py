@@ -11,21 +11,12 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.support.cli_runs import run_cli as run
 from tests.support.idp import OIDCServer
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("h2oauth-lite")
 
 
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("H2O_", "H2OCONFIG"))}
-    return subprocess.run(
-        [sys.executable, "-m", "h2oauth_lite", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def cc_env(oidc: OIDCServer, secret: str | None = None) -> dict[str, str]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jwt
@@ -15,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from h2oauth_lite import ConfigError, DPoPKey, provider_from_env
 from h2oauth_lite.client_auth.tls import KeyFileWarning, TLSClientAuth
 from h2oauth_lite.settings import read_settings
+from tests.support.cli_runs import run_cli as run
 from tests.support.idp import OIDCServer
 
 
@@ -87,16 +85,6 @@ def test_a_dpop_key_file_readable_by_others_draws_a_warning(tmp_path: Path) -> N
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("H2O_", "H2OCONFIG"))}
-    return subprocess.run(
-        [sys.executable, "-m", "h2oauth_lite", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def _env(oidc: OIDCServer, client: str) -> dict[str, str]:
