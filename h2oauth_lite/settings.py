@@ -28,6 +28,7 @@ __all__ = [
     "cloud_client_token",
     "cloud_environment",
     "environ_with",
+    "parse_flag",
     "read_settings",
     "read_variable",
     "token_endpoint_override",
@@ -230,16 +231,25 @@ def read_settings(
     return settings
 
 
-def _flag(environ: Optional[Mapping[str, str]], name: str) -> bool:
-    raw = _value(environ, name)
-    if raw is None:
-        return False
-    lowered = raw.lower()
+def parse_flag(text: str) -> Optional[bool]:
+    """A yes/no setting written as text (1/true/yes/on, 0/false/no/off, any case);
+    None when it is neither. Pure: the environment and Airflow extras share it."""
+    lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+    return None
+
+
+def _flag(environ: Optional[Mapping[str, str]], name: str) -> bool:
+    raw = _value(environ, name)
+    if raw is None:
+        return False
+    flag = parse_flag(raw)
+    if flag is None:
+        raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {raw!r}")
+    return flag
 
 
 def environ_with(overrides: Mapping[str, Optional[str]]) -> dict[str, str]:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from h2oauth_lite import AuthCache, ConfigError, Token, TokenStore
-from h2oauth_lite.settings import TOKEN_STORE, read_variable, user_cache_dir
+from h2oauth_lite.settings import TOKEN_STORE, parse_flag, read_variable, user_cache_dir
 from h2oauth_lite.store.base import TokenStoreBackend, fingerprint
 from h2oauth_lite.store.keys import StoreKey
 from h2oauth_lite.store.spec import open_store
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXTRA_FIELDS",
-    "TOKEN_STORE_VARIABLE",
     "AirflowConnection",
     "ConnectionSettings",
     "MaskingAuthCache",
@@ -67,9 +66,6 @@ EXTRA_FIELDS = (
 )
 # Older Airflow forms saved custom fields as extra__<conn type>__<field>.
 _PREFIX = f"extra__{CONN_TYPE}__"
-TOKEN_STORE_VARIABLE = TOKEN_STORE
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -211,8 +207,9 @@ def _flag(conn_id: str, extra: Mapping[str, Any], name: str) -> bool:
     if isinstance(value, bool):
         return value
     # The URI form of a connection carries every extra as a string.
-    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
+    flag = parse_flag(value) if isinstance(value, str) else None
+    if flag is not None:
+        return flag
     raise _fail(conn_id, f"the extra {name} must be true or false, got {value!r}")
 
 
